@@ -1,0 +1,160 @@
+//! Command-line grammar: astOS's command names, aliases and positional arguments,
+//! with AshOS-style `-s/--snap N` accepted wherever a snapshot is named.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use rast_snapshot::SnapId;
+
+fn parse_id(s: &str) -> Result<SnapId, String> {
+    s.parse().map_err(|e: rast_snapshot::Error| e.to_string())
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "rast",
+    version,
+    about = "Manage rastOS: an immutable Arch Linux whose root is a tree of read-only btrfs snapshots",
+    long_about = "rast manages a tree of read-only btrfs snapshots the way astOS's `ast` does: \
+clone, branch, chroot into and run commands in snapshots as transactions that commit only \
+when they succeed. Snapshot 0 is the base; the current snapshot is marked with * in `rast tree`.",
+    after_help = "Examples:\n  rast tree                       show the snapshot tree\n  rast clone 0                    copy snapshot 0 into a new tree\n  rast run 1 -- sh -c 'echo hi > /etc/motd'\n                                  change snapshot 1; kept only if the command exits 0\n  rast del 3 --yes                delete snapshot 3 and its descendants\n\nDocs: docs/tree.md, docs/transactions.md, docs/init.md"
+)]
+pub struct Cli {
+    /// Top level (subvolid=5) of the rastOS btrfs filesystem, or a running rastOS root.
+    #[arg(long, global = true, env = "RAST_ROOT", default_value = "/", value_name = "DIR")]
+    pub root: PathBuf,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Answer yes to every question (needed to delete without a terminal).
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A snapshot named positionally (`rast clone 3`) or AshOS-style (`rast clone -s 3`).
+#[derive(Args, Debug)]
+pub struct Snap {
+    /// Snapshot id.
+    #[arg(value_name = "N", value_parser = parse_id, required_unless_present = "snap")]
+    pub id: Option<SnapId>,
+    /// Snapshot id (AshOS style).
+    #[arg(short = 's', long = "snap", value_name = "N", value_parser = parse_id, conflicts_with = "id")]
+    pub snap: Option<SnapId>,
+}
+
+impl Snap {
+    pub fn get(&self) -> SnapId {
+        self.id.or(self.snap).expect("clap requires one of them")
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create the rastOS layout on a btrfs top level and bootstrap snapshot 0 with pacman.
+    Init {
+        /// pacman configuration naming the repositories to install from.
+        #[arg(long, value_name = "FILE", default_value = "/etc/pacman.conf")]
+        pacman_conf: PathBuf,
+        /// pacman keyring directory (the host's, as pacstrap uses).
+        #[arg(long, value_name = "DIR", default_value = "/etc/pacman.d/gnupg")]
+        gpgdir: PathBuf,
+        /// Packages for snapshot 0 [default: base linux linux-firmware btrfs-progs].
+        #[arg(value_name = "PKG")]
+        packages: Vec<String>,
+    },
+    /// Show the snapshot tree (current snapshot marked with *).
+    Tree,
+    /// Show the current snapshot.
+    #[command(visible_alias = "c")]
+    Current,
+    /// Show the tree, current and deployed snapshots, leftovers and the lock.
+    Status,
+    /// Set a snapshot's description: `rast desc N TEXT…` or `rast desc -s N TEXT…`.
+    #[command(visible_alias = "description")]
+    Desc {
+        #[arg(short = 's', long = "snap", value_name = "N", value_parser = parse_id)]
+        snap: Option<SnapId>,
+        /// N followed by the text (or only the text with -s).
+        #[arg(value_name = "N TEXT", required = true, num_args = 1..)]
+        args: Vec<String>,
+    },
+    /// Create a new tree from the base snapshot.
+    #[command(name = "new", visible_alias = "new-tree")]
+    New {
+        /// Description of the new snapshot.
+        #[arg(value_name = "DESC", num_args = 0..)]
+        desc: Vec<String>,
+    },
+    /// Add a copy of N as a child of N.
+    #[command(visible_alias = "add-branch")]
+    Branch(Snap),
+    /// Copy N into a new tree (top level).
+    Clone(Snap),
+    /// Copy N beside it (a child of N's parent).
+    #[command(name = "cbranch", visible_alias = "clone-branch")]
+    CloneBranch(Snap),
+    /// Copy N as a child of PARENT: `rast ubranch PARENT N`.
+    #[command(name = "ubranch", visible_alias = "clone-under")]
+    CloneUnder {
+        /// The new snapshot's parent.
+        #[arg(value_name = "PARENT", value_parser = parse_id, required_unless_present = "parent")]
+        parent_pos: Option<SnapId>,
+        /// The snapshot to copy.
+        #[arg(value_name = "N", value_parser = parse_id)]
+        id: Option<SnapId>,
+        #[arg(short = 'p', long = "parent", value_name = "PARENT", value_parser = parse_id)]
+        parent: Option<SnapId>,
+        #[arg(short = 's', long = "snap", value_name = "N", value_parser = parse_id)]
+        snap: Option<SnapId>,
+    },
+    /// Copy N and all its descendants, keeping the tree's shape (the copy goes beside N).
+    CloneTree(Snap),
+    /// Delete snapshots and all their descendants (asks first unless --yes).
+    #[command(visible_alias = "rm-snapshot")]
+    Del {
+        #[arg(value_name = "N", value_parser = parse_id, required_unless_present = "snap")]
+        ids: Vec<SnapId>,
+        #[arg(short = 's', long = "snap", value_name = "N", value_parser = parse_id)]
+        snap: Vec<SnapId>,
+    },
+    /// Open a shell in a writable copy of N: `exit 0` commits, any other exit discards.
+    #[command(visible_alias = "cr")]
+    Chroot(Snap),
+    /// Run a command in a copy of N: exit 0 commits, anything else leaves N unchanged.
+    Run {
+        #[command(flatten)]
+        snap: Snap,
+        /// The command and its arguments (after --), run without a shell.
+        #[arg(last = true, required = true, value_name = "CMD")]
+        cmd: Vec<String>,
+    },
+    /// Run a command in N and each of its descendants (stops at the first failure).
+    TreeRun {
+        #[command(flatten)]
+        snap: Snap,
+        #[arg(last = true, required = true, value_name = "CMD")]
+        cmd: Vec<String>,
+    },
+    /// Chroot into the running deployment itself (changes apply live, no commit).
+    LiveChroot {
+        /// Command to run instead of an interactive shell.
+        #[arg(last = true, value_name = "CMD")]
+        cmd: Vec<String>,
+    },
+    /// Remove leftovers of interrupted runs (copies, staged parts, orphans).
+    #[command(visible_alias = "tmpclear")]
+    Tmp,
+    /// Remove leftovers of interrupted runs on snapshot N only.
+    Unlock(Snap),
+    /// Edit N's etc/ast.conf (key::value) with $EDITOR, as a transaction.
+    EditConf(Snap),
+    /// Check the tree metadata; rebuild it from the subvolumes if lost or corrupt.
+    Fsck {
+        /// Rebuild even if the metadata looks fine.
+        #[arg(long)]
+        rebuild: bool,
+    },
+}

@@ -1,0 +1,292 @@
+//! One function per command group: call the library, print text or JSON.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use rast_snapshot::init::{InitOptions, DEFAULT_PACKAGES};
+use rast_snapshot::{Rast, RunOutcome, SnapId};
+use serde_json::json;
+
+use crate::args::{Cli, Command};
+use crate::render;
+
+fn open(cli: &Cli) -> Result<Rast> {
+    Ok(Rast::open(&cli.root)?.on_lock_wait(Box::new(|pid, what| {
+        eprintln!("rast: waiting for the tree lock held by pid {pid} ({what})…");
+    })))
+}
+
+fn print_json(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(v).expect("json"));
+}
+
+/// Asks `question` on the terminal; `--yes` answers yes, no terminal answers no.
+fn confirm(cli: &Cli, question: &str) -> Result<bool> {
+    if cli.yes {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("{question} — not asking without a terminal; pass --yes to confirm");
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush().ok();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
+}
+
+fn exit_of(status: std::process::ExitStatus) -> ExitCode {
+    use std::os::unix::process::ExitStatusExt;
+    let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
+fn report_run(cli: &Cli, outcomes: &[RunOutcome]) -> ExitCode {
+    if cli.json {
+        let v: Vec<_> = outcomes
+            .iter()
+            .map(|o| json!({"snapshot": o.snapshot, "exit_code": o.status.code(), "committed": o.committed}))
+            .collect();
+        print_json(&json!({ "results": v }));
+    } else {
+        for o in outcomes {
+            if o.committed {
+                eprintln!("rast: snapshot {} committed", o.snapshot);
+            } else {
+                eprintln!("rast: command failed ({}); snapshot {} left unchanged", o.status, o.snapshot);
+            }
+        }
+    }
+    outcomes.iter().find(|o| !o.committed).map(|o| exit_of(o.status)).unwrap_or(ExitCode::SUCCESS)
+}
+
+fn created(cli: &Cli, id: SnapId, text: String) {
+    if cli.json {
+        print_json(&json!({ "created": id }));
+    } else {
+        println!("{text}");
+    }
+}
+
+pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Init { pacman_conf, gpgdir, packages } => {
+            let packages = if packages.is_empty() { DEFAULT_PACKAGES.iter().map(|s| s.to_string()).collect() } else { packages.clone() };
+            let opts = InitOptions { pacman_conf: pacman_conf.clone(), packages, gpgdir: gpgdir.clone() };
+            let report = rast_snapshot::init::init(&cli.root, &opts)?;
+            if cli.json {
+                print_json(&serde_json::to_value(&report)?);
+            } else {
+                println!("initialised {}: snapshot 0 (base snapshot) with {} and deployed to slot {}", report.root.display(), report.packages.join(" "), report.deployed_slot);
+            }
+        }
+        Command::Tree => {
+            let r = open(cli)?;
+            let meta = r.meta()?;
+            let current = r.current()?;
+            if cli.json {
+                print_json(&render::tree_json(&meta, current, r.deployed()?));
+            } else {
+                print!("{}", render::tree_text(&meta, current));
+            }
+        }
+        Command::Current => {
+            let r = open(cli)?;
+            let current = r.current()?;
+            if cli.json {
+                print_json(&json!({ "current": current }));
+            } else {
+                match current {
+                    Some(c) => println!("{c}"),
+                    None => bail!("no snapshot is deployed on {}, so none is current", cli.root.display()),
+                }
+            }
+        }
+        Command::Status => status(cli)?,
+        Command::Desc { snap, args } => {
+            let (id, text) = match snap {
+                Some(id) => (*id, args.join(" ")),
+                None => {
+                    let id: SnapId = args[0].parse()?;
+                    if args.len() < 2 {
+                        bail!("missing description: rast desc {id} TEXT…");
+                    }
+                    (id, args[1..].join(" "))
+                }
+            };
+            open(cli)?.describe(id, &text)?;
+            if cli.json {
+                print_json(&json!({ "snapshot": id, "desc": text }));
+            }
+        }
+        Command::New { desc } => {
+            let desc = (!desc.is_empty()).then(|| desc.join(" "));
+            let id = open(cli)?.new_tree(desc)?;
+            created(cli, id, format!("new tree {id} created"));
+        }
+        Command::Branch(s) => {
+            let n = s.get();
+            let id = open(cli)?.branch(n)?;
+            created(cli, id, format!("branch {id} added to {n}"));
+        }
+        Command::Clone(s) => {
+            let n = s.get();
+            let id = open(cli)?.clone_as_tree(n)?;
+            created(cli, id, format!("tree {id} cloned from {n}"));
+        }
+        Command::CloneBranch(s) => {
+            let n = s.get();
+            let id = open(cli)?.clone_branch(n)?;
+            created(cli, id, format!("branch {id} added to parent of {n}"));
+        }
+        Command::CloneUnder { parent_pos, id, parent, snap } => {
+            // With --parent, a lone positional is the snapshot to copy.
+            let (parent, n) = match parent {
+                Some(p) => (Some(*p), snap.or(*id).or(*parent_pos)),
+                None => (*parent_pos, snap.or(*id)),
+            };
+            let (Some(parent), Some(n)) = (parent, n) else {
+                bail!("usage: rast ubranch PARENT N (or --parent PARENT -s N)");
+            };
+            let new = open(cli)?.clone_under(parent, n)?;
+            created(cli, new, format!("branch {new} added to {parent}"));
+        }
+        Command::CloneTree(s) => {
+            let n = s.get();
+            let map = open(cli)?.clone_tree(n)?;
+            if cli.json {
+                let v: Vec<_> = map.iter().map(|(o, c)| json!({"from": o, "created": c})).collect();
+                print_json(&json!({ "cloned": v }));
+            } else {
+                for (o, c) in &map {
+                    println!("snapshot {c} cloned from {o}");
+                }
+                println!("tree {} cloned from {n}", map[0].1);
+            }
+        }
+        Command::Del { ids, snap } => {
+            let ids: Vec<SnapId> = ids.iter().chain(snap).copied().collect();
+            let r = open(cli)?;
+            let mut question_failed = None;
+            let deleted = r.delete(&ids, &mut |all| {
+                let list = all.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+                match confirm(cli, &format!("Delete snapshot(s) {list}?")) {
+                    Ok(yes) => yes,
+                    Err(e) => {
+                        question_failed = Some(e);
+                        false
+                    }
+                }
+            })?;
+            if let Some(e) = question_failed {
+                return Err(e);
+            }
+            if cli.json {
+                print_json(&json!({ "deleted": deleted }));
+            } else if deleted.is_empty() {
+                println!("nothing deleted");
+                return Ok(ExitCode::FAILURE);
+            } else {
+                for id in &deleted {
+                    println!("snapshot {id} deleted");
+                }
+            }
+        }
+        Command::Chroot(s) => {
+            let n = s.get();
+            let r = open(cli)?;
+            let shell = r.shell_of(n);
+            eprintln!("rast: shell in a copy of snapshot {n}: `exit 0` commits, `exit 1` discards");
+            let o = r.run_in(n, &[shell], "chroot")?;
+            return Ok(report_run(cli, &[o]));
+        }
+        Command::Run { snap, cmd } => {
+            let o = open(cli)?.run_in(snap.get(), cmd, "run")?;
+            return Ok(report_run(cli, &[o]));
+        }
+        Command::TreeRun { snap, cmd } => {
+            let outcomes = open(cli)?.tree_run(snap.get(), cmd)?;
+            return Ok(report_run(cli, &outcomes));
+        }
+        Command::LiveChroot { cmd } => {
+            let r = open(cli)?;
+            let argv = if cmd.is_empty() { vec!["/bin/sh".to_string()] } else { cmd.clone() };
+            let status = r.live_chroot(&argv)?;
+            return Ok(exit_of(status));
+        }
+        Command::Tmp => leftovers(cli, None)?,
+        Command::Unlock(s) => leftovers(cli, Some(s.get()))?,
+        Command::EditConf(s) => {
+            let n = s.get();
+            let editor = std::env::var("EDITOR").or_else(|_| std::env::var("VISUAL")).unwrap_or_else(|_| "vi".into());
+            let argv = shell_words::split(&editor).with_context(|| format!("cannot parse $EDITOR {editor:?}"))?;
+            let o = open(cli)?.edit_conf(n, &argv)?;
+            return Ok(report_run(cli, &[o]));
+        }
+        Command::Fsck { rebuild } => {
+            let report = open(cli)?.fsck(*rebuild)?;
+            if cli.json {
+                print_json(&serde_json::to_value(&report)?);
+            } else {
+                if let Some(reason) = &report.reason {
+                    println!("rebuilt tree metadata from the subvolumes ({reason})");
+                }
+                println!("{} snapshots", report.snapshots);
+                for id in &report.parent_unknown {
+                    println!("snapshot {id}: parent unknown, placed at the top of the tree");
+                }
+                for id in &report.incomplete {
+                    println!("id {id}: only some of rootfs/etc/boot exist; not a snapshot (`rast tmp` leaves it, inspect by hand)");
+                }
+                for id in &report.missing {
+                    println!("snapshot {id}: named in the metadata but its subvolumes are missing");
+                }
+                if !report.missing.is_empty() {
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn leftovers(cli: &Cli, only: Option<SnapId>) -> Result<()> {
+    let removed = open(cli)?.clean_leftovers(only)?;
+    if cli.json {
+        print_json(&json!({ "removed": removed }));
+    } else if removed.is_empty() {
+        println!("no leftovers");
+    } else {
+        for lo in &removed {
+            println!("removed {} ({} of snapshot {})", lo.path.display(), lo.kind, lo.snapshot);
+        }
+    }
+    Ok(())
+}
+
+fn status(cli: &Cli) -> Result<()> {
+    let s = open(cli)?.status()?;
+    if cli.json {
+        print_json(&serde_json::to_value(&s)?);
+        return Ok(());
+    }
+    let show = |o: Option<SnapId>| o.map(|i| i.to_string()).unwrap_or_else(|| "none".into());
+    println!("root:        {} ({})", s.root.display(), s.mode);
+    println!("snapshots:   {} in {}", s.snapshots, s.snapshots_dir.display());
+    println!("current:     {}", show(s.current));
+    println!("deployed:    {}{}", show(s.deployed), s.deployed_slot.map(|sl| format!(" (slot {sl})")).unwrap_or_default());
+    println!("lock:        {}", s.lock_holder.as_deref().unwrap_or("free"));
+    if !s.unfinished_commits.is_empty() {
+        println!("unfinished:  {} (finished by the next mutating rast)", s.unfinished_commits.join(", "));
+    }
+    if s.leftovers.is_empty() {
+        println!("leftovers:   none");
+    } else {
+        println!("leftovers:   {} (remove with `rast tmp`)", s.leftovers.len());
+        for lo in &s.leftovers {
+            println!("  {} ({} of snapshot {})", lo.path.display(), lo.kind, lo.snapshot);
+        }
+    }
+    Ok(())
+}

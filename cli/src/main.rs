@@ -1,0 +1,43 @@
+//! `rast`, the rastOS command line. Parses arguments ([`args`]), calls the snapshot
+//! crate, and renders results and errors — errors are rendered here and only here.
+//!
+//! Exit codes: 0 success; 1 an error (message on stderr); 2 bad usage (clap);
+//! for `run`/`tree-run`/`chroot`/`live-chroot`, the command's own exit code.
+
+mod args;
+mod commands;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn init_tracing() {
+    let debug = std::env::var("RAST_DEBUG").is_ok_and(|v| !v.is_empty() && v != "0");
+    let filter = if debug { "debug" } else { "warn" };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(debug)
+        .without_time()
+        .try_init();
+}
+
+fn main() -> ExitCode {
+    init_tracing();
+    let cli = args::Cli::parse();
+    match commands::dispatch(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let mut msg = format!("rast: error: {e}");
+            for cause in e.chain().skip(1) {
+                let c = cause.to_string();
+                if !msg.contains(&c) {
+                    msg.push_str(&format!(": {c}"));
+                }
+            }
+            eprintln!("{msg}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Thin wrapper over libbtrfsutil (crate `libbtrfsutil` 0.7.1, Debian's libbtrfsutil
+//! 6.2). We use it rather than `btrfsutil` 0.2 because the latter's subvolume iterator
+//! and default-subvolume getter are buggy; the default subvolume comes straight from
+//! `libbtrfsutil-sys`. Errors carry the path and the operation.
+
+use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::thread::sleep;
+use std::time::Duration;
+
+use libbtrfsutil::{CreateSnapshotOptions, CreateSubvolumeOptions, DeleteSubvolumeOptions};
+
+use crate::{Error, Result};
+
+fn err<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(libbtrfsutil::Error) -> Error + 'a {
+    move |e| Error::Btrfs { path: path.to_path_buf(), op, source: e.os_error() }
+}
+
+pub fn create_subvolume(path: &Path) -> Result<()> {
+    CreateSubvolumeOptions::new().create(path).map_err(err(path, "create"))
+}
+
+/// Snapshots `src` to `dst` (read-only if `readonly`).
+pub fn snapshot(src: &Path, dst: &Path, readonly: bool) -> Result<()> {
+    tracing::debug!(?src, ?dst, readonly, "btrfs snapshot");
+    CreateSnapshotOptions::new().readonly(readonly).create(src, dst).map_err(err(dst, "snapshot"))
+}
+
+/// Deletes a subvolume and any subvolumes nested in it. Retries briefly on EBUSY: a
+/// process killed a moment ago may still hold its private mount namespace.
+pub fn delete(path: &Path) -> Result<()> {
+    tracing::debug!(?path, "btrfs delete");
+    let mut tries = 0;
+    loop {
+        match DeleteSubvolumeOptions::new().recursive(true).delete(path) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.errno() == nix::libc::EBUSY && tries < 50 => {
+                tries += 1;
+                sleep(Duration::from_millis(100));
+            }
+            Err(e) => return Err(err(path, "delete")(e)),
+        }
+    }
+}
+
+/// Deletes `path` if it exists.
+pub fn delete_if_exists(path: &Path) -> Result<bool> {
+    if path.symlink_metadata().is_err() {
+        return Ok(false);
+    }
+    delete(path)?;
+    Ok(true)
+}
+
+pub fn set_readonly(path: &Path, ro: bool) -> Result<()> {
+    libbtrfsutil::set_subvolume_read_only(path, ro).map_err(err(path, "set read-only"))
+}
+
+pub fn is_readonly(path: &Path) -> Result<bool> {
+    libbtrfsutil::subvolume_read_only(path).map_err(err(path, "get read-only"))
+}
+
+pub fn is_subvolume(path: &Path) -> bool {
+    libbtrfsutil::is_subvolume(path).unwrap_or(false)
+}
+
+/// Id of the subvolume containing `path` (5 for the top level).
+pub fn subvolume_id(path: &Path) -> Result<u64> {
+    libbtrfsutil::subvolume_id(path).map_err(|e| {
+        if e.kind() == libbtrfsutil::ErrorKind::NOT_BTRFS {
+            Error::NotBtrfs(path.to_path_buf())
+        } else {
+            err(path, "subvolume id")(e)
+        }
+    })
+}
+
+/// The filesystem's default subvolume id (what boots).
+pub fn default_subvolume(path: &Path) -> Result<u64> {
+    let c = cpath(path)?;
+    let mut id = 0u64;
+    // SAFETY: c is a valid NUL-terminated string, id a valid out pointer.
+    let rc = unsafe { libbtrfsutil_sys::btrfs_util_get_default_subvolume(c.as_ptr(), &mut id) };
+    check(rc, path, "get default")?;
+    Ok(id)
+}
+
+/// Makes the subvolume at `path` the filesystem's default.
+pub fn set_default_subvolume(path: &Path) -> Result<()> {
+    let c = cpath(path)?;
+    // SAFETY: c is a valid NUL-terminated string; id 0 means "the subvolume at path".
+    let rc = unsafe { libbtrfsutil_sys::btrfs_util_set_default_subvolume(c.as_ptr(), 0) };
+    check(rc, path, "set default")
+}
+
+fn cpath(path: &Path) -> Result<CString> {
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| Error::Invalid(format!("path {path:?} contains NUL")))
+}
+
+fn check(rc: libbtrfsutil_sys::btrfs_util_error::Type, path: &Path, op: &'static str) -> Result<()> {
+    if rc == libbtrfsutil_sys::btrfs_util_error::BTRFS_UTIL_OK {
+        Ok(())
+    } else {
+        Err(Error::Btrfs { path: path.to_path_buf(), op, source: std::io::Error::last_os_error() })
+    }
+}
+
+/// Renames a subvolume (or anything) within the filesystem.
+pub fn rename(from: &Path, to: &Path) -> Result<()> {
+    std::fs::rename(from, to).map_err(|source| Error::Btrfs { path: from.to_path_buf(), op: "rename", source })
+}
