@@ -22,7 +22,13 @@ when they succeed. Snapshot 0 is the base; the current snapshot is marked with *
 )]
 pub struct Cli {
     /// Top level (subvolid=5) of the rastOS btrfs filesystem, or a running rastOS root.
-    #[arg(long, global = true, env = "RAST_ROOT", default_value = "/", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "RAST_ROOT",
+        default_value = "/",
+        value_name = "DIR"
+    )]
     pub root: PathBuf,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]

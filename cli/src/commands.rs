@@ -38,7 +38,9 @@ fn confirm(cli: &Cli, question: &str) -> Result<bool> {
 
 fn exit_of(status: std::process::ExitStatus) -> ExitCode {
     use std::os::unix::process::ExitStatusExt;
-    let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+    let code = status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
     ExitCode::from(code.clamp(0, 255) as u8)
 }
 
@@ -54,11 +56,18 @@ fn report_run(cli: &Cli, outcomes: &[RunOutcome]) -> ExitCode {
             if o.committed {
                 eprintln!("rast: snapshot {} committed", o.snapshot);
             } else {
-                eprintln!("rast: command failed ({}); snapshot {} left unchanged", o.status, o.snapshot);
+                eprintln!(
+                    "rast: command failed ({}); snapshot {} left unchanged",
+                    o.status, o.snapshot
+                );
             }
         }
     }
-    outcomes.iter().find(|o| !o.committed).map(|o| exit_of(o.status)).unwrap_or(ExitCode::SUCCESS)
+    outcomes
+        .iter()
+        .find(|o| !o.committed)
+        .map(|o| exit_of(o.status))
+        .unwrap_or(ExitCode::SUCCESS)
 }
 
 fn created(cli: &Cli, id: SnapId, text: String) {
@@ -71,14 +80,31 @@ fn created(cli: &Cli, id: SnapId, text: String) {
 
 pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
     match &cli.command {
-        Command::Init { pacman_conf, gpgdir, packages } => {
-            let packages = if packages.is_empty() { DEFAULT_PACKAGES.iter().map(|s| s.to_string()).collect() } else { packages.clone() };
-            let opts = InitOptions { pacman_conf: pacman_conf.clone(), packages, gpgdir: gpgdir.clone() };
+        Command::Init {
+            pacman_conf,
+            gpgdir,
+            packages,
+        } => {
+            let packages = if packages.is_empty() {
+                DEFAULT_PACKAGES.iter().map(|s| s.to_string()).collect()
+            } else {
+                packages.clone()
+            };
+            let opts = InitOptions {
+                pacman_conf: pacman_conf.clone(),
+                packages,
+                gpgdir: gpgdir.clone(),
+            };
             let report = rast_snapshot::init::init(&cli.root, &opts)?;
             if cli.json {
                 print_json(&serde_json::to_value(&report)?);
             } else {
-                println!("initialised {}: snapshot 0 (base snapshot) with {} and deployed to slot {}", report.root.display(), report.packages.join(" "), report.deployed_slot);
+                println!(
+                    "initialised {}: snapshot 0 (base snapshot) with {} and deployed to slot {}",
+                    report.root.display(),
+                    report.packages.join(" "),
+                    report.deployed_slot
+                );
             }
         }
         Command::Tree => {
@@ -99,7 +125,10 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
             } else {
                 match current {
                     Some(c) => println!("{c}"),
-                    None => bail!("no snapshot is deployed on {}, so none is current", cli.root.display()),
+                    None => bail!(
+                        "no snapshot is deployed on {}, so none is current",
+                        cli.root.display()
+                    ),
                 }
             }
         }
@@ -140,7 +169,12 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
             let id = open(cli)?.clone_branch(n)?;
             created(cli, id, format!("branch {id} added to parent of {n}"));
         }
-        Command::CloneUnder { parent_pos, id, parent, snap } => {
+        Command::CloneUnder {
+            parent_pos,
+            id,
+            parent,
+            snap,
+        } => {
             // With --parent, a lone positional is the snapshot to copy.
             let (parent, n) = match parent {
                 Some(p) => (Some(*p), snap.or(*id).or(*parent_pos)),
@@ -156,7 +190,10 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
             let n = s.get();
             let map = open(cli)?.clone_tree(n)?;
             if cli.json {
-                let v: Vec<_> = map.iter().map(|(o, c)| json!({"from": o, "created": c})).collect();
+                let v: Vec<_> = map
+                    .iter()
+                    .map(|(o, c)| json!({"from": o, "created": c}))
+                    .collect();
                 print_json(&json!({ "cloned": v }));
             } else {
                 for (o, c) in &map {
@@ -170,7 +207,11 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
             let r = open(cli)?;
             let mut question_failed = None;
             let deleted = r.delete(&ids, &mut |all| {
-                let list = all.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+                let list = all
+                    .iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 match confirm(cli, &format!("Delete snapshot(s) {list}?")) {
                     Ok(yes) => yes,
                     Err(e) => {
@@ -211,7 +252,11 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
         }
         Command::LiveChroot { cmd } => {
             let r = open(cli)?;
-            let argv = if cmd.is_empty() { vec!["/bin/sh".to_string()] } else { cmd.clone() };
+            let argv = if cmd.is_empty() {
+                vec!["/bin/sh".to_string()]
+            } else {
+                cmd.clone()
+            };
             let status = r.live_chroot(&argv)?;
             return Ok(exit_of(status));
         }
@@ -219,8 +264,11 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
         Command::Unlock(s) => leftovers(cli, Some(s.get()))?,
         Command::EditConf(s) => {
             let n = s.get();
-            let editor = std::env::var("EDITOR").or_else(|_| std::env::var("VISUAL")).unwrap_or_else(|_| "vi".into());
-            let argv = shell_words::split(&editor).with_context(|| format!("cannot parse $EDITOR {editor:?}"))?;
+            let editor = std::env::var("EDITOR")
+                .or_else(|_| std::env::var("VISUAL"))
+                .unwrap_or_else(|_| "vi".into());
+            let argv = shell_words::split(&editor)
+                .with_context(|| format!("cannot parse $EDITOR {editor:?}"))?;
             let o = open(cli)?.edit_conf(n, &argv)?;
             return Ok(report_run(cli, &[o]));
         }
@@ -259,7 +307,12 @@ fn leftovers(cli: &Cli, only: Option<SnapId>) -> Result<()> {
         println!("no leftovers");
     } else {
         for lo in &removed {
-            println!("removed {} ({} of snapshot {})", lo.path.display(), lo.kind, lo.snapshot);
+            println!(
+                "removed {} ({} of snapshot {})",
+                lo.path.display(),
+                lo.kind,
+                lo.snapshot
+            );
         }
     }
     Ok(())
@@ -273,19 +326,43 @@ fn status(cli: &Cli) -> Result<()> {
     }
     let show = |o: Option<SnapId>| o.map(|i| i.to_string()).unwrap_or_else(|| "none".into());
     println!("root:        {} ({})", s.root.display(), s.mode);
-    println!("snapshots:   {} in {}", s.snapshots, s.snapshots_dir.display());
+    println!(
+        "snapshots:   {} in {}",
+        s.snapshots,
+        s.snapshots_dir.display()
+    );
     println!("current:     {}", show(s.current));
-    println!("deployed:    {}{}", show(s.deployed), s.deployed_slot.map(|sl| format!(" (slot {sl})")).unwrap_or_default());
-    println!("lock:        {}", s.lock_holder.as_deref().unwrap_or("free"));
+    println!(
+        "deployed:    {}{}",
+        show(s.deployed),
+        s.deployed_slot
+            .map(|sl| format!(" (slot {sl})"))
+            .unwrap_or_default()
+    );
+    println!(
+        "lock:        {}",
+        s.lock_holder.as_deref().unwrap_or("free")
+    );
     if !s.unfinished_commits.is_empty() {
-        println!("unfinished:  {} (finished by the next mutating rast)", s.unfinished_commits.join(", "));
+        println!(
+            "unfinished:  {} (finished by the next mutating rast)",
+            s.unfinished_commits.join(", ")
+        );
     }
     if s.leftovers.is_empty() {
         println!("leftovers:   none");
     } else {
-        println!("leftovers:   {} (remove with `rast tmp`)", s.leftovers.len());
+        println!(
+            "leftovers:   {} (remove with `rast tmp`)",
+            s.leftovers.len()
+        );
         for lo in &s.leftovers {
-            println!("  {} ({} of snapshot {})", lo.path.display(), lo.kind, lo.snapshot);
+            println!(
+                "  {} ({} of snapshot {})",
+                lo.path.display(),
+                lo.kind,
+                lo.snapshot
+            );
         }
     }
     Ok(())

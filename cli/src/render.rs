@@ -28,7 +28,11 @@ pub fn tree_text(meta: &TreeMeta, current: Option<SnapId>) -> String {
         }
     }
     while let Some((id, indent, last)) = stack.pop() {
-        let desc = if id.is_base() { "base snapshot" } else { meta.snapshots[&id].desc.as_str() };
+        let desc = if id.is_base() {
+            "base snapshot"
+        } else {
+            meta.snapshots[&id].desc.as_str()
+        };
         let mark = if Some(id) == current { "*" } else { " " };
         let branch = if last { "└── " } else { "├── " };
         let _ = writeln!(out, "{indent}{branch}{id}{mark}- {desc}");
@@ -45,9 +49,20 @@ pub fn tree_text(meta: &TreeMeta, current: Option<SnapId>) -> String {
 /// Nested JSON: `{"current", "deployed", "tree": [{id, desc, created, children}]}`.
 pub fn tree_json(meta: &TreeMeta, current: Option<SnapId>, deployed: Option<SnapId>) -> Value {
     let kids = children_map(meta);
-    fn node(meta: &TreeMeta, kids: &BTreeMap<Option<SnapId>, Vec<SnapId>>, id: SnapId, cur: Option<SnapId>, dep: Option<SnapId>) -> Value {
+    fn node(
+        meta: &TreeMeta,
+        kids: &BTreeMap<Option<SnapId>, Vec<SnapId>>,
+        id: SnapId,
+        cur: Option<SnapId>,
+        dep: Option<SnapId>,
+    ) -> Value {
         let s = &meta.snapshots[&id];
-        let children: Vec<Value> = kids.get(&Some(id)).into_iter().flatten().map(|c| node(meta, kids, *c, cur, dep)).collect();
+        let children: Vec<Value> = kids
+            .get(&Some(id))
+            .into_iter()
+            .flatten()
+            .map(|c| node(meta, kids, *c, cur, dep))
+            .collect();
         json!({
             "id": id,
             "desc": s.desc,
@@ -57,7 +72,12 @@ pub fn tree_json(meta: &TreeMeta, current: Option<SnapId>, deployed: Option<Snap
             "children": children,
         })
     }
-    let top: Vec<Value> = kids.get(&None).into_iter().flatten().map(|id| node(meta, &kids, *id, current, deployed)).collect();
+    let top: Vec<Value> = kids
+        .get(&None)
+        .into_iter()
+        .flatten()
+        .map(|id| node(meta, &kids, *id, current, deployed))
+        .collect();
     json!({ "current": current, "deployed": deployed, "tree": top })
 }
 

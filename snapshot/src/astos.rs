@@ -101,7 +101,10 @@ impl Parser<'_> {
                             break;
                         }
                         Some(b'\\') => {
-                            let c = *self.s.get(self.i + 1).ok_or_else(|| self.err("bad escape"))?;
+                            let c = *self
+                                .s
+                                .get(self.i + 1)
+                                .ok_or_else(|| self.err("bad escape"))?;
                             out.push(match c {
                                 b'n' => b'\n',
                                 b't' => b'\t',
@@ -128,7 +131,9 @@ impl Parser<'_> {
             }
             _ => {
                 let rest = &self.s[self.i..];
-                let c = ["True", "False", "None"].into_iter().find(|w| rest.starts_with(w.as_bytes()));
+                let c = ["True", "False", "None"]
+                    .into_iter()
+                    .find(|w| rest.starts_with(w.as_bytes()));
                 let c = c.ok_or_else(|| self.err("unexpected character"))?;
                 self.i += c.len();
                 Py::Const(c)
@@ -141,7 +146,11 @@ impl Parser<'_> {
 
 /// Parses one Python literal (the whole input).
 pub fn parse_literal(text: &str) -> Result<Py, String> {
-    let mut p = Parser { s: text.as_bytes(), i: 0, depth: 0 };
+    let mut p = Parser {
+        s: text.as_bytes(),
+        i: 0,
+        depth: 0,
+    };
     let v = p.value()?;
     p.ws();
     if p.i != p.s.len() {
@@ -151,7 +160,9 @@ pub fn parse_literal(text: &str) -> Result<Py, String> {
 }
 
 fn field<'a>(d: &'a [(Py, Py)], key: &str) -> Option<&'a Py> {
-    d.iter().find(|(k, _)| matches!(k, Py::Str(s) if s == key)).map(|(_, v)| v)
+    d.iter()
+        .find(|(k, _)| matches!(k, Py::Str(s) if s == key))
+        .map(|(_, v)| v)
 }
 
 fn node_id(v: &Py) -> Result<SnapId, String> {
@@ -165,17 +176,35 @@ fn node_id(v: &Py) -> Result<SnapId, String> {
 /// Builds rast metadata from an astOS fstree literal; `desc(name)` reads `N-desc`.
 pub fn import(text: &str, desc: &dyn Fn(SnapId) -> Option<String>) -> Result<TreeMeta, String> {
     let root = parse_literal(text.trim())?;
-    let Py::Dict(root) = root else { return Err("top level is not a dict".into()) };
+    let Py::Dict(root) = root else {
+        return Err("top level is not a dict".into());
+    };
     let mut snapshots = BTreeMap::new();
     let mut stack: Vec<(Option<SnapId>, &Py)> = Vec::new();
     if let Some(Py::List(kids)) = field(&root, "children") {
         stack.extend(kids.iter().map(|k| (None, k)));
     }
     while let Some((parent, node)) = stack.pop() {
-        let Py::Dict(d) = node else { return Err("a node is not a dict".into()) };
+        let Py::Dict(d) = node else {
+            return Err("a node is not a dict".into());
+        };
         let id = node_id(field(d, "name").ok_or("a node has no name")?)?;
-        let text = if id.is_base() { "base snapshot".to_string() } else { desc(id).unwrap_or_default() };
-        if snapshots.insert(id, SnapshotMeta { parent, desc: text, created: now() }).is_some() {
+        let text = if id.is_base() {
+            "base snapshot".to_string()
+        } else {
+            desc(id).unwrap_or_default()
+        };
+        if snapshots
+            .insert(
+                id,
+                SnapshotMeta {
+                    parent,
+                    desc: text,
+                    created: now(),
+                },
+            )
+            .is_some()
+        {
             return Err(format!("snapshot {id} appears twice"));
         }
         if let Some(Py::List(kids)) = field(d, "children") {
@@ -183,7 +212,11 @@ pub fn import(text: &str, desc: &dyn Fn(SnapId) -> Option<String>) -> Result<Tre
         }
     }
     let next_id = snapshots.keys().map(|i| i.0 + 1).max().unwrap_or(1);
-    let meta = TreeMeta { version: FORMAT_VERSION, next_id, snapshots };
+    let meta = TreeMeta {
+        version: FORMAT_VERSION,
+        next_id,
+        snapshots,
+    };
     meta.validate()?;
     Ok(meta)
 }
@@ -197,7 +230,10 @@ pub fn import_from(layout: &crate::Layout) -> Result<TreeMeta, Error> {
         let t = std::fs::read_to_string(layout.astos_desc(&id.to_string())).ok()?;
         Some(t.lines().next().unwrap_or_default().to_string())
     };
-    import(first, &read_desc).map_err(|reason| Error::AstosImport { path: path.clone(), reason })
+    import(first, &read_desc).map_err(|reason| Error::AstosImport {
+        path: path.clone(),
+        reason,
+    })
 }
 
 /// Whether `path` looks like an astOS fstree that rast could import.
@@ -225,7 +261,10 @@ mod tests {
         assert_eq!(
             parse_literal(r#"{"a": [1, -2, 'x\'y'], 'b': None, 'c': True,}"#).unwrap(),
             Py::Dict(vec![
-                (Py::Str("a".into()), Py::List(vec![Py::Int(1), Py::Int(-2), Py::Str("x'y".into())])),
+                (
+                    Py::Str("a".into()),
+                    Py::List(vec![Py::Int(1), Py::Int(-2), Py::Str("x'y".into())])
+                ),
                 (Py::Str("b".into()), Py::Const("None")),
                 (Py::Str("c".into()), Py::Const("True")),
             ])
@@ -234,7 +273,16 @@ mod tests {
 
     #[test]
     fn rejects_garbage_without_panicking() {
-        for bad in ["", "{", "{'name'}", "[1,,2]", "{'name': 'root', 'children': [{'name': '1;rm'}]}", "__import__('os')", "'abc", "{'children': [{'name': 1}, {'name': 1}]}"] {
+        for bad in [
+            "",
+            "{",
+            "{'name'}",
+            "[1,,2]",
+            "{'name': 'root', 'children': [{'name': '1;rm'}]}",
+            "__import__('os')",
+            "'abc",
+            "{'children': [{'name': 1}, {'name': 1}]}",
+        ] {
             assert!(import(bad, &|_| None).is_err(), "{bad:?} accepted");
         }
         let deep = "[".repeat(10_000);

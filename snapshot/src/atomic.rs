@@ -33,6 +33,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     result.map_err(Error::io(path))
 }
 
+/// Name of the temp file [`write_atomic`] uses for a file called `name`.
+fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && name.contains(".tmp-")
+}
+
+/// Deletes temp files of writes that died before their rename. Call only while
+/// holding the lock that serialises writers of `dir`.
+pub fn remove_stale_temps(dir: &Path) -> Result<()> {
+    let Ok(rd) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for e in rd.flatten() {
+        if e.file_name().to_str().is_some_and(is_temp_name) {
+            fs::remove_file(e.path()).map_err(Error::io(e.path()))?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,5 +64,19 @@ mod tests {
         write_atomic(&p, b"two").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn stale_temps_are_removed_and_nothing_else() {
+        let d = tempfile::tempdir().unwrap();
+        fs::write(d.path().join(".tree.json.tmp-123"), b"torn").unwrap();
+        fs::write(d.path().join("tree.json"), b"{}").unwrap();
+        remove_stale_temps(d.path()).unwrap();
+        let names: Vec<_> = fs::read_dir(d.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("tree.json")]);
     }
 }

@@ -14,17 +14,26 @@ use libbtrfsutil::{CreateSnapshotOptions, CreateSubvolumeOptions, DeleteSubvolum
 use crate::{Error, Result};
 
 fn err<'a>(path: &'a Path, op: &'static str) -> impl FnOnce(libbtrfsutil::Error) -> Error + 'a {
-    move |e| Error::Btrfs { path: path.to_path_buf(), op, source: e.os_error() }
+    move |e| Error::Btrfs {
+        path: path.to_path_buf(),
+        op,
+        source: e.os_error(),
+    }
 }
 
 pub fn create_subvolume(path: &Path) -> Result<()> {
-    CreateSubvolumeOptions::new().create(path).map_err(err(path, "create"))
+    CreateSubvolumeOptions::new()
+        .create(path)
+        .map_err(err(path, "create"))
 }
 
 /// Snapshots `src` to `dst` (read-only if `readonly`).
 pub fn snapshot(src: &Path, dst: &Path, readonly: bool) -> Result<()> {
     tracing::debug!(?src, ?dst, readonly, "btrfs snapshot");
-    CreateSnapshotOptions::new().readonly(readonly).create(src, dst).map_err(err(dst, "snapshot"))
+    CreateSnapshotOptions::new()
+        .readonly(readonly)
+        .create(src, dst)
+        .map_err(err(dst, "snapshot"))
 }
 
 /// Deletes a subvolume and any subvolumes nested in it. Retries briefly on EBUSY: a
@@ -65,15 +74,18 @@ pub fn is_subvolume(path: &Path) -> bool {
     libbtrfsutil::is_subvolume(path).unwrap_or(false)
 }
 
+/// Whether `path` is on a btrfs filesystem.
+pub fn is_btrfs(path: &Path) -> bool {
+    nix::sys::statfs::statfs(path)
+        .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::BTRFS_SUPER_MAGIC)
+}
+
 /// Id of the subvolume containing `path` (5 for the top level).
 pub fn subvolume_id(path: &Path) -> Result<u64> {
-    libbtrfsutil::subvolume_id(path).map_err(|e| {
-        if e.kind() == libbtrfsutil::ErrorKind::NOT_BTRFS {
-            Error::NotBtrfs(path.to_path_buf())
-        } else {
-            err(path, "subvolume id")(e)
-        }
-    })
+    if !is_btrfs(path) {
+        return Err(Error::NotBtrfs(path.to_path_buf()));
+    }
+    libbtrfsutil::subvolume_id(path).map_err(err(path, "subvolume id"))
 }
 
 /// The filesystem's default subvolume id (what boots).
@@ -95,18 +107,31 @@ pub fn set_default_subvolume(path: &Path) -> Result<()> {
 }
 
 fn cpath(path: &Path) -> Result<CString> {
-    CString::new(path.as_os_str().as_bytes()).map_err(|_| Error::Invalid(format!("path {path:?} contains NUL")))
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| Error::Invalid(format!("path {path:?} contains NUL")))
 }
 
-fn check(rc: libbtrfsutil_sys::btrfs_util_error::Type, path: &Path, op: &'static str) -> Result<()> {
+fn check(
+    rc: libbtrfsutil_sys::btrfs_util_error::Type,
+    path: &Path,
+    op: &'static str,
+) -> Result<()> {
     if rc == libbtrfsutil_sys::btrfs_util_error::BTRFS_UTIL_OK {
         Ok(())
     } else {
-        Err(Error::Btrfs { path: path.to_path_buf(), op, source: std::io::Error::last_os_error() })
+        Err(Error::Btrfs {
+            path: path.to_path_buf(),
+            op,
+            source: std::io::Error::last_os_error(),
+        })
     }
 }
 
 /// Renames a subvolume (or anything) within the filesystem.
 pub fn rename(from: &Path, to: &Path) -> Result<()> {
-    std::fs::rename(from, to).map_err(|source| Error::Btrfs { path: from.to_path_buf(), op: "rename", source })
+    std::fs::rename(from, to).map_err(|source| Error::Btrfs {
+        path: from.to_path_buf(),
+        op: "rename",
+        source,
+    })
 }

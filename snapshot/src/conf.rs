@@ -16,10 +16,17 @@ pub fn parse(text: &str) -> Result<BTreeMap<String, String>> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let bad = || Error::BadConf { line: i + 1, text: raw.to_string() };
+        let bad = || Error::BadConf {
+            line: i + 1,
+            text: raw.to_string(),
+        };
         let (k, v) = line.split_once("::").ok_or_else(bad)?;
         let k = k.trim();
-        if k.is_empty() || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        if k.is_empty()
+            || !k
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
             return Err(bad());
         }
         out.insert(k.to_string(), v.trim().to_string());

@@ -22,7 +22,9 @@ pub enum Error {
     NotBtrfs(PathBuf),
     #[error("{0} is not the top level (subvolid=5) of a btrfs filesystem; mount it with -o subvolid=5 and pass that directory to --root")]
     NotTopLevel(PathBuf),
-    #[error("{0} holds no rastOS/astOS layout (no @.snapshots or .snapshots); run `rast init` first")]
+    #[error(
+        "{0} holds no rastOS/astOS layout (no @.snapshots or .snapshots); run `rast init` first"
+    )]
     NotInitialised(PathBuf),
     #[error("{0} is already initialised (found {1})")]
     AlreadyInitialised(PathBuf, PathBuf),
@@ -33,7 +35,11 @@ pub enum Error {
     #[error("cannot import astOS tree {path}: {reason}")]
     AstosImport { path: PathBuf, reason: String },
     #[error("another rast is changing the tree (pid {pid}: {what}); waited {waited_s} s — retry later, or check that process")]
-    Locked { pid: String, what: String, waited_s: u64 },
+    Locked {
+        pid: String,
+        what: String,
+        waited_s: u64,
+    },
     #[error("snapshot {0} is being changed by an unfinished transaction (leftover {1}); run `rast unlock {0}` or `rast tmp` if no rast is running")]
     Busy(SnapId, PathBuf),
     #[error("subvolume {path}: {op} failed: {source}")]

@@ -42,8 +42,16 @@ fn complete_on_disk(l: &Layout) -> (Vec<SnapId>, Vec<SnapId>) {
             *seen.entry(id).or_default() += 1;
         }
     }
-    let complete = seen.iter().filter(|(_, n)| **n == Part::ALL.len()).map(|(id, _)| *id).collect();
-    let incomplete = seen.iter().filter(|(_, n)| **n != Part::ALL.len()).map(|(id, _)| *id).collect();
+    let complete = seen
+        .iter()
+        .filter(|(_, n)| **n == Part::ALL.len())
+        .map(|(id, _)| *id)
+        .collect();
+    let incomplete = seen
+        .iter()
+        .filter(|(_, n)| **n != Part::ALL.len())
+        .map(|(id, _)| *id)
+        .collect();
     (complete, incomplete)
 }
 
@@ -51,24 +59,39 @@ fn complete_on_disk(l: &Layout) -> (Vec<SnapId>, Vec<SnapId>) {
 pub fn rebuild(l: &Layout) -> Result<(TreeMeta, FsckReport)> {
     let (ids, incomplete) = complete_on_disk(l);
     if !ids.contains(&SnapId::BASE) {
-        return Err(Error::Invalid(format!("snapshot 0 is not on disk under {}; nothing to rebuild from", l.snapdir.display())));
+        return Err(Error::Invalid(format!(
+            "snapshot 0 is not on disk under {}; nothing to rebuild from",
+            l.snapdir.display()
+        )));
     }
     let astos = astos::import_from(l).ok();
-    let mut report = FsckReport { rebuilt: true, incomplete, ..Default::default() };
+    let mut report = FsckReport {
+        rebuilt: true,
+        incomplete,
+        ..Default::default()
+    };
     let mut snapshots = BTreeMap::new();
     for &id in &ids {
         let rootfs = l.part(Part::Rootfs, id);
-        let (parent, desc, created, known) = if let Some(rec) = read_self_record(&rootfs).filter(|r| r.id == id) {
-            (rec.parent, rec.desc, rec.created, true)
-        } else if let Some(m) = astos.as_ref().and_then(|a| a.snapshots.get(&id)) {
-            (m.parent, m.desc.clone(), m.created, true)
-        } else {
-            (None, String::new(), now(), id.is_base())
-        };
+        let (parent, desc, created, known) =
+            if let Some(rec) = read_self_record(&rootfs).filter(|r| r.id == id) {
+                (rec.parent, rec.desc, rec.created, true)
+            } else if let Some(m) = astos.as_ref().and_then(|a| a.snapshots.get(&id)) {
+                (m.parent, m.desc.clone(), m.created, true)
+            } else {
+                (None, String::new(), now(), id.is_base())
+            };
         if !known {
             report.parent_unknown.push(id);
         }
-        snapshots.insert(id, SnapshotMeta { parent, desc, created });
+        snapshots.insert(
+            id,
+            SnapshotMeta {
+                parent,
+                desc,
+                created,
+            },
+        );
     }
     // Parents that are gone (deleted, or incomplete) put their children at the top.
     let present: Vec<SnapId> = snapshots.keys().copied().collect();
@@ -77,8 +100,16 @@ pub fn rebuild(l: &Layout) -> Result<(TreeMeta, FsckReport)> {
             m.parent = None;
         }
     }
-    let next_id = crate::leftovers::ids_on_disk(l).iter().map(|i| i.0 + 1).max().unwrap_or(1);
-    let mut meta = TreeMeta { version: FORMAT_VERSION, next_id, snapshots };
+    let next_id = crate::leftovers::ids_on_disk(l)
+        .iter()
+        .map(|i| i.0 + 1)
+        .max()
+        .unwrap_or(1);
+    let mut meta = TreeMeta {
+        version: FORMAT_VERSION,
+        next_id,
+        snapshots,
+    };
     if let Err(e) = meta.validate() {
         // Records that contradict each other (a cycle): flatten rather than fail.
         tracing::warn!("inconsistent self records ({e}); placing every snapshot at the top");
@@ -86,7 +117,10 @@ pub fn rebuild(l: &Layout) -> Result<(TreeMeta, FsckReport)> {
             m.parent = None;
         }
     }
-    meta.snapshots.get_mut(&SnapId::BASE).expect("checked").parent = None;
+    meta.snapshots
+        .get_mut(&SnapId::BASE)
+        .expect("checked")
+        .parent = None;
     report.snapshots = meta.snapshots.len();
     Ok((meta, report))
 }
@@ -96,9 +130,18 @@ pub fn check(l: &Layout, meta: &TreeMeta) -> FsckReport {
     let missing = meta
         .snapshots
         .keys()
-        .filter(|id| Part::ALL.iter().any(|p| !btrfs::is_subvolume(&l.part(*p, **id))))
+        .filter(|id| {
+            Part::ALL
+                .iter()
+                .any(|p| !btrfs::is_subvolume(&l.part(*p, **id)))
+        })
         .copied()
         .collect();
     let (_, incomplete) = complete_on_disk(l);
-    FsckReport { snapshots: meta.snapshots.len(), missing, incomplete, ..Default::default() }
+    FsckReport {
+        snapshots: meta.snapshots.len(),
+        missing,
+        incomplete,
+        ..Default::default()
+    }
 }

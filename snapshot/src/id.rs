@@ -31,7 +31,9 @@ impl FromStr for SnapId {
         if t.is_empty() || t.len() > 9 || !t.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::InvalidId(s.to_string()));
         }
-        Ok(SnapId(t.parse().map_err(|_| Error::InvalidId(s.to_string()))?))
+        Ok(SnapId(
+            t.parse().map_err(|_| Error::InvalidId(s.to_string()))?,
+        ))
     }
 }
 
@@ -53,7 +55,19 @@ mod tests {
 
     #[test]
     fn rejects_paths_and_shell() {
-        for bad in ["", "1;rm", "../x", "-1", "+1", " 1", "1 ", "0x1", "1234567890", "1/2", "#"] {
+        for bad in [
+            "",
+            "1;rm",
+            "../x",
+            "-1",
+            "+1",
+            " 1",
+            "1 ",
+            "0x1",
+            "1234567890",
+            "1/2",
+            "#",
+        ] {
             assert!(bad.parse::<SnapId>().is_err(), "{bad:?} accepted");
         }
     }

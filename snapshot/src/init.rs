@@ -43,13 +43,19 @@ pub fn init(root: &Path, opts: &InitOptions) -> Result<InitReport> {
         return Err(Error::AlreadyInitialised(root.to_path_buf(), l.meta_file()));
     }
     if l.astos_fstree().exists() {
-        return Err(Error::AlreadyInitialised(root.to_path_buf(), l.astos_fstree()));
+        return Err(Error::AlreadyInitialised(
+            root.to_path_buf(),
+            l.astos_fstree(),
+        ));
     }
     for p in &opts.packages {
         pkgname::validate(p)?;
     }
     if !opts.pacman_conf.is_file() {
-        return Err(Error::Invalid(format!("pacman config {} does not exist", opts.pacman_conf.display())));
+        return Err(Error::Invalid(format!(
+            "pacman config {} does not exist",
+            opts.pacman_conf.display()
+        )));
     }
     for name in TOP_SUBVOLUMES {
         let p = root.join(name);
@@ -75,7 +81,11 @@ pub fn init(root: &Path, opts: &InitOptions) -> Result<InitReport> {
     txn.commit(meta.get(SnapId::BASE)?)?;
     let slot = deploy::deploy_slot(&l, SnapId::BASE)?;
     meta.save(&l.meta_file())?;
-    Ok(InitReport { root: root.to_path_buf(), packages: opts.packages.clone(), deployed_slot: slot.to_string() })
+    Ok(InitReport {
+        root: root.to_path_buf(),
+        packages: opts.packages.clone(),
+        deployed_slot: slot.to_string(),
+    })
 }
 
 /// `pacman -Sy` into an empty root (pacstrap's way; a partial upgrade is impossible
@@ -83,7 +93,13 @@ pub fn init(root: &Path, opts: &InitOptions) -> Result<InitReport> {
 fn bootstrap(target: &Path, l: &Layout, opts: &InitOptions) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     // Mount points for the sandbox binds, with the modes Arch's `filesystem` gives them.
-    for (d, mode) in [("dev", 0o755), ("proc", 0o555), ("sys", 0o555), ("run", 0o755), ("tmp", 0o1777)] {
+    for (d, mode) in [
+        ("dev", 0o755),
+        ("proc", 0o555),
+        ("sys", 0o555),
+        ("run", 0o755),
+        ("tmp", 0o1777),
+    ] {
         let p = target.join(d);
         fs::create_dir_all(&p).map_err(Error::io(&p))?;
         fs::set_permissions(&p, fs::Permissions::from_mode(mode)).map_err(Error::io(&p))?;
@@ -94,7 +110,8 @@ fn bootstrap(target: &Path, l: &Layout, opts: &InitOptions) -> Result<()> {
     }
     let cache = l.root.join("@var/cache/pacman/pkg");
     fs::create_dir_all(&cache).map_err(Error::io(&cache))?;
-    let mut argv: Vec<std::ffi::OsString> = vec!["pacman".into(), "-Sy".into(), "--noconfirm".into()];
+    let mut argv: Vec<std::ffi::OsString> =
+        vec!["pacman".into(), "-Sy".into(), "--noconfirm".into()];
     let paths: [(&str, PathBuf); 6] = [
         ("--config", opts.pacman_conf.clone()),
         ("--root", target.to_path_buf()),

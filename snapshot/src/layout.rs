@@ -86,18 +86,30 @@ impl Layout {
     pub fn detect(root: &Path) -> Option<Layout> {
         let top = root.join("@.snapshots");
         if top.is_dir() {
-            return Some(Layout { root: root.to_path_buf(), snapdir: top, mode: Mode::TopLevel });
+            return Some(Layout {
+                root: root.to_path_buf(),
+                snapdir: top,
+                mode: Mode::TopLevel,
+            });
         }
         let live = root.join(".snapshots");
         if live.join("rootfs").is_dir() {
-            return Some(Layout { root: root.to_path_buf(), snapdir: live, mode: Mode::Live });
+            return Some(Layout {
+                root: root.to_path_buf(),
+                snapdir: live,
+                mode: Mode::Live,
+            });
         }
         None
     }
 
     /// The layout `rast init` creates on a top-level mount.
     pub fn top_level(root: &Path) -> Layout {
-        Layout { root: root.to_path_buf(), snapdir: root.join("@.snapshots"), mode: Mode::TopLevel }
+        Layout {
+            root: root.to_path_buf(),
+            snapdir: root.join("@.snapshots"),
+            mode: Mode::TopLevel,
+        }
     }
 
     /// Subvolume of snapshot `id`.
@@ -117,7 +129,9 @@ impl Layout {
 
     /// `<dir>/<prefix><name>`, e.g. `rootfs/snapshot-tmp`.
     pub fn named(&self, part: Part, name: &str) -> PathBuf {
-        self.snapdir.join(part.dir()).join(format!("{}{name}", part.prefix()))
+        self.snapdir
+            .join(part.dir())
+            .join(format!("{}{name}", part.prefix()))
     }
 
     pub fn rast_dir(&self) -> PathBuf {
@@ -141,7 +155,10 @@ impl Layout {
     }
 
     pub fn astos_desc(&self, name: &str) -> PathBuf {
-        self.snapdir.join("ast").join("snapshots").join(format!("{name}-desc"))
+        self.snapdir
+            .join("ast")
+            .join("snapshots")
+            .join(format!("{name}-desc"))
     }
 }
 
@@ -159,9 +176,21 @@ mod tests {
     #[test]
     fn astos_names() {
         let l = Layout::top_level(Path::new("/mnt"));
-        assert_eq!(l.part(Part::Rootfs, SnapId(3)), Path::new("/mnt/@.snapshots/rootfs/snapshot-3"));
-        assert_eq!(l.part(Part::Etc, SnapId(3)), Path::new("/mnt/@.snapshots/etc/etc-3"));
-        assert_eq!(l.chr(Part::Boot, SnapId(4)), Path::new("/mnt/@.snapshots/boot/boot-chr4"));
-        assert_eq!(l.staged(Part::Rootfs, SnapId(4), "new"), Path::new("/mnt/@.snapshots/rootfs/snapshot-4.new"));
+        assert_eq!(
+            l.part(Part::Rootfs, SnapId(3)),
+            Path::new("/mnt/@.snapshots/rootfs/snapshot-3")
+        );
+        assert_eq!(
+            l.part(Part::Etc, SnapId(3)),
+            Path::new("/mnt/@.snapshots/etc/etc-3")
+        );
+        assert_eq!(
+            l.chr(Part::Boot, SnapId(4)),
+            Path::new("/mnt/@.snapshots/boot/boot-chr4")
+        );
+        assert_eq!(
+            l.staged(Part::Rootfs, SnapId(4), "new"),
+            Path::new("/mnt/@.snapshots/rootfs/snapshot-4.new")
+        );
     }
 }

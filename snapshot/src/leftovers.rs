@@ -28,7 +28,9 @@ pub enum Entry {
 
 /// Classifies `name` found in `part`'s directory.
 pub fn classify(part: Part, name: &str) -> Entry {
-    let Some(rest) = name.strip_prefix(part.prefix()) else { return Entry::Other };
+    let Some(rest) = name.strip_prefix(part.prefix()) else {
+        return Entry::Other;
+    };
     if rest == "tmp" || rest == "tmp0" {
         return Entry::Slot(rest.to_string());
     }
@@ -37,7 +39,10 @@ pub fn classify(part: Part, name: &str) -> Entry {
     }
     if let Some((n, suffix)) = rest.split_once('.') {
         if suffix == "new" || suffix == "old" {
-            return n.parse().map(|id| Entry::Staged(id, suffix.to_string())).unwrap_or(Entry::Other);
+            return n
+                .parse()
+                .map(|id| Entry::Staged(id, suffix.to_string()))
+                .unwrap_or(Entry::Other);
         }
         return Entry::Other;
     }
@@ -90,7 +95,11 @@ pub fn scan(l: &Layout, meta: &TreeMeta, only: Option<SnapId>) -> Vec<Leftover> 
                 Entry::Snapshot(id) if !meta.contains(id) => (id, "orphan"),
                 _ => return None,
             };
-            Some(Leftover { path, snapshot, kind })
+            Some(Leftover {
+                path,
+                snapshot,
+                kind,
+            })
         })
         .filter(|lo| only.is_none_or(|o| o == lo.snapshot))
         .collect();
@@ -102,9 +111,15 @@ pub fn scan(l: &Layout, meta: &TreeMeta, only: Option<SnapId>) -> Vec<Leftover> 
 pub fn clean(l: &Layout, leftovers: &[Leftover]) -> Result<usize> {
     let mut n = 0;
     for lo in leftovers {
-        let name = lo.path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = lo
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if name.ends_with(".old") {
-            let part = Part::ALL.into_iter().find(|p| lo.path.parent().is_some_and(|d| d.ends_with(p.dir())));
+            let part = Part::ALL
+                .into_iter()
+                .find(|p| lo.path.parent().is_some_and(|d| d.ends_with(p.dir())));
             if let Some(part) = part {
                 let cur = l.part(part, lo.snapshot);
                 if cur.symlink_metadata().is_err() {
@@ -132,10 +147,19 @@ mod tests {
 
     #[test]
     fn classifies_astos_and_rast_names() {
-        assert_eq!(classify(Part::Rootfs, "snapshot-12"), Entry::Snapshot(SnapId(12)));
+        assert_eq!(
+            classify(Part::Rootfs, "snapshot-12"),
+            Entry::Snapshot(SnapId(12))
+        );
         assert_eq!(classify(Part::Etc, "etc-chr3"), Entry::Chr(SnapId(3)));
-        assert_eq!(classify(Part::Boot, "boot-4.new"), Entry::Staged(SnapId(4), "new".into()));
-        assert_eq!(classify(Part::Rootfs, "snapshot-tmp0"), Entry::Slot("tmp0".into()));
+        assert_eq!(
+            classify(Part::Boot, "boot-4.new"),
+            Entry::Staged(SnapId(4), "new".into())
+        );
+        assert_eq!(
+            classify(Part::Rootfs, "snapshot-tmp0"),
+            Entry::Slot("tmp0".into())
+        );
         assert_eq!(classify(Part::Rootfs, "snapshot-4.bak"), Entry::Other);
         assert_eq!(classify(Part::Rootfs, "etc-4"), Entry::Other);
         assert_eq!(classify(Part::Rootfs, "snapshot-../x"), Entry::Other);

@@ -82,8 +82,12 @@ pub struct Status {
 impl Rast {
     /// Opens the filesystem at `root` (see [`Layout::detect`]).
     pub fn open(root: &Path) -> Result<Rast> {
-        let layout = Layout::detect(root).ok_or_else(|| Error::NotInitialised(root.to_path_buf()))?;
-        Ok(Rast { layout, on_lock_wait: Box::new(|_, _| {}) })
+        let layout =
+            Layout::detect(root).ok_or_else(|| Error::NotInitialised(root.to_path_buf()))?;
+        Ok(Rast {
+            layout,
+            on_lock_wait: Box::new(|_, _| {}),
+        })
     }
 
     /// Sets what happens when the lock is busy (the CLI prints a notice).
@@ -125,7 +129,10 @@ impl Rast {
             Err(Error::MissingMeta(_)) if self.layout.astos_fstree().is_file() => {
                 let meta = astos::import_from(&self.layout)?;
                 meta.save(&self.layout.meta_file())?;
-                tracing::info!("imported astOS tree from {}", self.layout.astos_fstree().display());
+                tracing::info!(
+                    "imported astOS tree from {}",
+                    self.layout.astos_fstree().display()
+                );
                 Ok(meta)
             }
             other => other,
@@ -144,14 +151,24 @@ impl Rast {
     pub fn status(&self) -> Result<Status> {
         let meta = self.meta()?;
         let lock_holder = {
-            let probe = TreeLock::acquire(&self.layout.lock_file(), "status probe", std::time::Duration::ZERO, &mut |_, _| {});
+            let probe = TreeLock::acquire(
+                &self.layout.lock_file(),
+                "status probe",
+                std::time::Duration::ZERO,
+                &mut |_, _| {},
+            );
             match probe {
                 Err(Error::Locked { pid, what, .. }) => Some(format!("pid {pid}: {what}")),
                 _ => None,
             }
         };
         let unfinished_commits = std::fs::read_dir(self.layout.journal_dir())
-            .map(|rd| rd.flatten().filter_map(|e| e.file_name().into_string().ok()).collect())
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .filter(|n| n.starts_with("commit-"))
+                    .collect()
+            })
             .unwrap_or_default();
         Ok(Status {
             root: self.layout.root.clone(),
@@ -178,7 +195,13 @@ impl Rast {
     }
 
     /// Copies snapshot `src` into a new snapshot under `parent` (None = top level).
-    fn copy(&self, src: SnapId, parent: Option<SnapId>, desc: String, what: &str) -> Result<SnapId> {
+    fn copy(
+        &self,
+        src: SnapId,
+        parent: Option<SnapId>,
+        desc: String,
+        what: &str,
+    ) -> Result<SnapId> {
         let _g = self.lock(what)?;
         let mut meta = self.meta_locked()?;
         self.require(&meta, src)?;
@@ -188,9 +211,19 @@ impl Rast {
         self.copy_locked(&mut meta, src, parent, desc)
     }
 
-    fn copy_locked(&self, meta: &mut TreeMeta, src: SnapId, parent: Option<SnapId>, desc: String) -> Result<SnapId> {
+    fn copy_locked(
+        &self,
+        meta: &mut TreeMeta,
+        src: SnapId,
+        parent: Option<SnapId>,
+        desc: String,
+    ) -> Result<SnapId> {
         let id = meta.allocate(leftovers::ids_on_disk(&self.layout));
-        let record = SnapshotMeta { parent, desc: desc.clone(), created: meta::now() };
+        let record = SnapshotMeta {
+            parent,
+            desc: desc.clone(),
+            created: meta::now(),
+        };
         txn::create_from(&self.layout, src, id, &record)?;
         meta.snapshots.insert(id, record);
         meta.save(&self.layout.meta_file())?;
@@ -215,12 +248,22 @@ impl Rast {
     /// `clone-branch N`: a copy of N beside it (same parent).
     pub fn clone_branch(&self, n: SnapId) -> Result<SnapId> {
         let parent = self.meta()?.get(n)?.parent;
-        self.copy(n, parent, format!("clone of {n}"), &format!("clone-branch {n}"))
+        self.copy(
+            n,
+            parent,
+            format!("clone of {n}"),
+            &format!("clone-branch {n}"),
+        )
     }
 
     /// `clone-under PARENT N`: a copy of N as a child of PARENT.
     pub fn clone_under(&self, parent: SnapId, n: SnapId) -> Result<SnapId> {
-        self.copy(n, Some(parent), format!("clone of {n}"), &format!("clone-under {parent} {n}"))
+        self.copy(
+            n,
+            Some(parent),
+            format!("clone of {n}"),
+            &format!("clone-under {parent} {n}"),
+        )
     }
 
     /// `clone-tree N`: copies N and all its descendants, keeping their shape; the copy
@@ -274,8 +317,18 @@ impl Rast {
 
     /// `del N…`: deletes the snapshots and their descendants after `confirm` agrees
     /// to the full list. Returns what was deleted (empty if not confirmed).
-    pub fn delete(&self, ids: &[SnapId], confirm: &mut dyn FnMut(&[SnapId]) -> bool) -> Result<Vec<SnapId>> {
-        let what = format!("del {}", ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(" "));
+    pub fn delete(
+        &self,
+        ids: &[SnapId],
+        confirm: &mut dyn FnMut(&[SnapId]) -> bool,
+    ) -> Result<Vec<SnapId>> {
+        let what = format!(
+            "del {}",
+            ids.iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
         let _g = self.lock(&what)?;
         let mut meta = self.meta_locked()?;
         let all = self.delete_plan(&meta, ids)?;
@@ -297,7 +350,10 @@ impl Rast {
         let _g = self.lock(&format!("desc {n}"))?;
         let mut meta = self.meta_locked()?;
         let text = text.lines().next().unwrap_or_default().to_string();
-        meta.snapshots.get_mut(&n).ok_or(Error::NoSuchSnapshot(n))?.desc = text;
+        meta.snapshots
+            .get_mut(&n)
+            .ok_or(Error::NoSuchSnapshot(n))?
+            .desc = text;
         meta.save(&self.layout.meta_file())
     }
 
@@ -310,7 +366,12 @@ impl Rast {
     }
 
     /// Runs `body` on a writable copy of `n`; commits if it returns `Ok(true)`.
-    fn transact(&self, meta: &TreeMeta, n: SnapId, body: impl FnOnce(&Txn) -> Result<ExitStatus>) -> Result<RunOutcome> {
+    fn transact(
+        &self,
+        meta: &TreeMeta,
+        n: SnapId,
+        body: impl FnOnce(&Txn) -> Result<ExitStatus>,
+    ) -> Result<RunOutcome> {
         self.changeable(meta, n)?;
         let txn = Txn::prepare(&self.layout, n)?;
         let status = body(&txn)?;
@@ -319,7 +380,11 @@ impl Rast {
         } else {
             txn.discard()?;
         }
-        Ok(RunOutcome { snapshot: n, status, committed: status.success() })
+        Ok(RunOutcome {
+            snapshot: n,
+            status,
+            committed: status.success(),
+        })
     }
 
     /// `run N -- CMD…` (and `chroot N` with a shell): runs `argv` chrooted in a copy
@@ -369,25 +434,37 @@ impl Rast {
         if !file.exists() {
             atomic::write_atomic(&file, b"")?;
         }
-        let (program, args) = editor.split_first().ok_or_else(|| Error::Invalid("empty $EDITOR".into()))?;
+        let (program, args) = editor
+            .split_first()
+            .ok_or_else(|| Error::Invalid("empty $EDITOR".into()))?;
         let mut cmd = std::process::Command::new(program);
         cmd.args(args).arg(&file);
         let status = txn::status(&mut cmd, program)?;
         if !status.success() {
             txn.discard()?;
-            return Ok(RunOutcome { snapshot: n, status, committed: false });
+            return Ok(RunOutcome {
+                snapshot: n,
+                status,
+                committed: false,
+            });
         }
         let text = std::fs::read_to_string(&file).map_err(Error::io(&file))?;
         conf::parse(&text)?; // an invalid file discards the copy (txn dropped)
         txn.commit(meta.get(n)?)?;
-        Ok(RunOutcome { snapshot: n, status, committed: true })
+        Ok(RunOutcome {
+            snapshot: n,
+            status,
+            committed: true,
+        })
     }
 
     /// The slot the running system booted from.
     fn running_slot(&self) -> Result<PathBuf> {
         let l = &self.layout;
         match l.mode {
-            Mode::TopLevel => state::deployed_slot(l)?.map(|s| l.named(Part::Rootfs, s)).ok_or(Error::NoDeployment),
+            Mode::TopLevel => state::deployed_slot(l)?
+                .map(|s| l.named(Part::Rootfs, s))
+                .ok_or(Error::NoDeployment),
             Mode::Live => {
                 let me = btrfs::subvolume_id(&l.root)?;
                 ["tmp", "tmp0"]
@@ -415,7 +492,9 @@ impl Rast {
 
     /// `tmp` / `unlock N`: removes leftovers; returns what was removed.
     pub fn clean_leftovers(&self, only: Option<SnapId>) -> Result<Vec<Leftover>> {
-        let what = only.map(|n| format!("unlock {n}")).unwrap_or_else(|| "tmp".into());
+        let what = only
+            .map(|n| format!("unlock {n}"))
+            .unwrap_or_else(|| "tmp".into());
         let _g = self.lock(&what)?;
         let meta = self.meta_locked()?;
         if let Some(n) = only {

@@ -29,7 +29,11 @@ fn holder(file: &mut File) -> (String, String) {
     let _ = file.rewind();
     let _ = file.read_to_string(&mut s);
     let mut it = s.trim().splitn(2, ' ');
-    let pid = it.next().filter(|p| !p.is_empty()).unwrap_or("?").to_string();
+    let pid = it
+        .next()
+        .filter(|p| !p.is_empty())
+        .unwrap_or("?")
+        .to_string();
     let what = it.next().unwrap_or("unknown command").to_string();
     (pid, what)
 }
@@ -37,7 +41,12 @@ fn holder(file: &mut File) -> (String, String) {
 impl TreeLock {
     /// Takes the lock for `what` (a short description such as `clone 3`), waiting at
     /// most `timeout`. `on_wait` is called once if the lock is busy, with the holder.
-    pub fn acquire(path: &Path, what: &str, timeout: Duration, on_wait: &mut dyn FnMut(&str, &str)) -> Result<TreeLock> {
+    pub fn acquire(
+        path: &Path,
+        what: &str,
+        timeout: Duration,
+        on_wait: &mut dyn FnMut(&str, &str),
+    ) -> Result<TreeLock> {
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -50,7 +59,11 @@ impl TreeLock {
         while !try_lock(&file) {
             let (pid, holder_what) = holder(&mut file);
             if start.elapsed() >= timeout {
-                return Err(Error::Locked { pid, what: holder_what, waited_s: start.elapsed().as_secs() });
+                return Err(Error::Locked {
+                    pid,
+                    what: holder_what,
+                    waited_s: start.elapsed().as_secs(),
+                });
             }
             if !told {
                 on_wait(&pid, &holder_what);
@@ -67,7 +80,10 @@ impl TreeLock {
 
     /// Timeout from `RAST_LOCK_TIMEOUT` (seconds), default 60.
     pub fn default_timeout() -> Duration {
-        let secs = std::env::var("RAST_LOCK_TIMEOUT").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
+        let secs = std::env::var("RAST_LOCK_TIMEOUT")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(60);
         Duration::from_secs(secs)
     }
 }

@@ -49,21 +49,40 @@ impl TreeMeta {
     /// A tree holding only the base snapshot.
     pub fn with_base() -> TreeMeta {
         let mut snapshots = BTreeMap::new();
-        snapshots.insert(SnapId::BASE, SnapshotMeta { parent: None, desc: "base snapshot".into(), created: now() });
-        TreeMeta { version: FORMAT_VERSION, next_id: 1, snapshots }
+        snapshots.insert(
+            SnapId::BASE,
+            SnapshotMeta {
+                parent: None,
+                desc: "base snapshot".into(),
+                created: now(),
+            },
+        );
+        TreeMeta {
+            version: FORMAT_VERSION,
+            next_id: 1,
+            snapshots,
+        }
     }
 
     /// Reads and validates `path`.
     pub fn load(path: &Path) -> Result<TreeMeta> {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(Error::MissingMeta(path.to_path_buf())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::MissingMeta(path.to_path_buf()))
+            }
             Err(e) => return Err(Error::io(path)(e)),
         };
-        let corrupt = |reason: String| Error::CorruptMeta { path: path.to_path_buf(), reason };
+        let corrupt = |reason: String| Error::CorruptMeta {
+            path: path.to_path_buf(),
+            reason,
+        };
         let meta: TreeMeta = serde_json::from_slice(&bytes).map_err(|e| corrupt(e.to_string()))?;
         if meta.version > FORMAT_VERSION {
-            return Err(corrupt(format!("format version {} is newer than this rast understands", meta.version)));
+            return Err(corrupt(format!(
+                "format version {} is newer than this rast understands",
+                meta.version
+            )));
         }
         meta.validate().map_err(corrupt)?;
         Ok(meta)
@@ -76,7 +95,10 @@ impl TreeMeta {
         }
         for (id, s) in &self.snapshots {
             if id.0 >= self.next_id && !id.is_base() {
-                return Err(format!("snapshot {id} is not below next_id {}", self.next_id));
+                return Err(format!(
+                    "snapshot {id} is not below next_id {}",
+                    self.next_id
+                ));
             }
             if let Some(p) = s.parent {
                 if !self.snapshots.contains_key(&p) {
@@ -98,7 +120,8 @@ impl TreeMeta {
 
     /// Writes the tree atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
-        let mut bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::Invalid(e.to_string()))?;
+        let mut bytes =
+            serde_json::to_vec_pretty(self).map_err(|e| Error::Invalid(e.to_string()))?;
         bytes.push(b'\n');
         write_atomic(path, &bytes)
     }
@@ -113,7 +136,11 @@ impl TreeMeta {
 
     /// Children of `parent` (`None` = top of the tree), in id order.
     pub fn children(&self, parent: Option<SnapId>) -> Vec<SnapId> {
-        self.snapshots.iter().filter(|(_, s)| s.parent == parent).map(|(id, _)| *id).collect()
+        self.snapshots
+            .iter()
+            .filter(|(_, s)| s.parent == parent)
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// `id` and all its descendants, parents before children (pre-order).
@@ -139,7 +166,14 @@ impl TreeMeta {
     }
 
     pub fn insert(&mut self, id: SnapId, parent: Option<SnapId>, desc: String) {
-        self.snapshots.insert(id, SnapshotMeta { parent, desc, created: now() });
+        self.snapshots.insert(
+            id,
+            SnapshotMeta {
+                parent,
+                desc,
+                created: now(),
+            },
+        );
     }
 }
 
@@ -188,7 +222,10 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("tree.json");
         sample().save(&p).unwrap();
-        assert_eq!(TreeMeta::load(&p).unwrap(), sample().clone_with_times(&TreeMeta::load(&p).unwrap()));
+        assert_eq!(
+            TreeMeta::load(&p).unwrap(),
+            sample().clone_with_times(&TreeMeta::load(&p).unwrap())
+        );
         std::fs::write(&p, b"{\"version\":1,").unwrap();
         assert!(matches!(TreeMeta::load(&p), Err(Error::CorruptMeta { .. })));
         std::fs::remove_file(&p).unwrap();

@@ -7,7 +7,9 @@ pub fn validate(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 255
         && !name.starts_with(['-', '.'])
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"@._+-".contains(&b));
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@._+-".contains(&b));
     if ok {
         Ok(())
     } else {
@@ -19,7 +21,14 @@ pub fn validate(name: &str) -> Result<()> {
 mod tests {
     #[test]
     fn accepts_real_names_and_rejects_injection() {
-        for good in ["base", "linux-firmware", "gtk+3", "python3.11", "lib32-glibc", "@scope"] {
+        for good in [
+            "base",
+            "linux-firmware",
+            "gtk+3",
+            "python3.11",
+            "lib32-glibc",
+            "@scope",
+        ] {
             super::validate(good).unwrap();
         }
         for bad in ["", "-Syu", "../x", "a;rm", "a b", ".hidden", "$(id)", "a/b"] {

@@ -34,24 +34,33 @@ pub struct Sandbox {
 }
 
 fn cstr(p: &Path) -> Result<CString> {
-    CString::new(p.as_os_str().as_bytes()).map_err(|_| Error::Invalid(format!("path {p:?} contains NUL")))
+    CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| Error::Invalid(format!("path {p:?} contains NUL")))
 }
 
 impl Sandbox {
     /// Programs will see `root` as `/` (chroot).
     pub fn chroot(root: &Path) -> Sandbox {
-        Sandbox { root: root.to_path_buf(), chroot: true }
+        Sandbox {
+            root: root.to_path_buf(),
+            chroot: true,
+        }
     }
 
     /// Programs run on the host's `/` but with the system binds inside `root` (for
     /// `pacman --root`, whose scriptlets chroot there themselves).
     pub fn beside(root: &Path) -> Sandbox {
-        Sandbox { root: root.to_path_buf(), chroot: false }
+        Sandbox {
+            root: root.to_path_buf(),
+            chroot: false,
+        }
     }
 
     /// A `Command` for `argv` that enters the sandbox between fork and exec.
     pub fn command<S: AsRef<OsStr>>(&self, argv: &[S]) -> Result<Command> {
-        let (program, args) = argv.split_first().ok_or_else(|| Error::Invalid("empty command".into()))?;
+        let (program, args) = argv
+            .split_first()
+            .ok_or_else(|| Error::Invalid("empty command".into()))?;
         let root = cstr(&self.root)?;
         let slash = CString::new("/").expect("no NUL");
         // Everything the child needs is computed here: after fork only syscalls run.
@@ -63,7 +72,12 @@ impl Sandbox {
             }
         }
         let resolv_dst = self.root.join("etc/resolv.conf");
-        if resolv_dst.symlink_metadata().map(|m| m.is_file()).unwrap_or(false) && Path::new("/etc/resolv.conf").is_file() {
+        if resolv_dst
+            .symlink_metadata()
+            .map(|m| m.is_file())
+            .unwrap_or(false)
+            && Path::new("/etc/resolv.conf").is_file()
+        {
             binds.push((cstr(Path::new("/etc/resolv.conf"))?, cstr(&resolv_dst)?));
         }
         let chroot = self.chroot;
@@ -77,11 +91,29 @@ impl Sandbox {
             cmd.pre_exec(move || {
                 nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
                 unshare(CloneFlags::CLONE_NEWNS)?;
-                mount(None::<&CStr>, slash.as_c_str(), None::<&CStr>, MsFlags::MS_REC | MsFlags::MS_SLAVE, None::<&CStr>)?;
+                mount(
+                    None::<&CStr>,
+                    slash.as_c_str(),
+                    None::<&CStr>,
+                    MsFlags::MS_REC | MsFlags::MS_SLAVE,
+                    None::<&CStr>,
+                )?;
                 // pacman and systemd tools expect the root to be a mount point.
-                mount(Some(root.as_c_str()), root.as_c_str(), None::<&CStr>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&CStr>)?;
+                mount(
+                    Some(root.as_c_str()),
+                    root.as_c_str(),
+                    None::<&CStr>,
+                    MsFlags::MS_BIND | MsFlags::MS_REC,
+                    None::<&CStr>,
+                )?;
                 for (src, dst) in &binds {
-                    mount(Some(src.as_c_str()), dst.as_c_str(), None::<&CStr>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&CStr>)?;
+                    mount(
+                        Some(src.as_c_str()),
+                        dst.as_c_str(),
+                        None::<&CStr>,
+                        MsFlags::MS_BIND | MsFlags::MS_REC,
+                        None::<&CStr>,
+                    )?;
                 }
                 if chroot {
                     nix::unistd::chroot(root.as_c_str())?;

@@ -62,13 +62,23 @@ impl Txn {
         }
         let chr = layout.chr(Part::Rootfs, id);
         btrfs::snapshot(&src, &chr, false)?;
-        Ok(Txn { layout: layout.clone(), id, chr, finished: false })
+        Ok(Txn {
+            layout: layout.clone(),
+            id,
+            chr,
+            finished: false,
+        })
     }
 
     /// Takes over a writable copy that already exists at `rootfs/snapshot-chrN`
     /// (init builds snapshot 0 this way).
     pub(crate) fn adopt(layout: &Layout, id: SnapId) -> Txn {
-        Txn { layout: layout.clone(), id, chr: layout.chr(Part::Rootfs, id), finished: false }
+        Txn {
+            layout: layout.clone(),
+            id,
+            chr: layout.chr(Part::Rootfs, id),
+            finished: false,
+        }
     }
 
     pub fn id(&self) -> SnapId {
@@ -125,7 +135,10 @@ impl Drop for Txn {
     fn drop(&mut self) {
         if !self.finished {
             if let Err(e) = btrfs::delete(&self.chr) {
-                tracing::warn!("could not discard {}: {e}; `rast tmp` will remove it", self.chr.display());
+                tracing::warn!(
+                    "could not discard {}: {e}; `rast tmp` will remove it",
+                    self.chr.display()
+                );
             }
         }
     }
@@ -138,7 +151,11 @@ fn journal_entry(l: &Layout, id: SnapId) -> PathBuf {
 /// Finishes the swap of a commit whose journal entry landed. Idempotent.
 fn roll_forward(l: &Layout, id: SnapId) -> Result<()> {
     for part in Part::ALL {
-        let (cur, new, old) = (l.part(part, id), l.staged(part, id, "new"), l.staged(part, id, "old"));
+        let (cur, new, old) = (
+            l.part(part, id),
+            l.staged(part, id, "new"),
+            l.staged(part, id, "old"),
+        );
         let exists = |p: &Path| p.symlink_metadata().is_ok();
         if exists(&new) {
             if exists(&cur) {
@@ -155,6 +172,8 @@ fn roll_forward(l: &Layout, id: SnapId) -> Result<()> {
 /// Completes every commit that was interrupted after its journal entry landed.
 /// Called with the tree lock held, before any other change.
 pub fn recover(l: &Layout) -> Result<Vec<SnapId>> {
+    crate::atomic::remove_stale_temps(&l.rast_dir())?;
+    crate::atomic::remove_stale_temps(&l.journal_dir())?;
     let dir = l.journal_dir();
     let mut done = Vec::new();
     let entries = match fs::read_dir(&dir) {
@@ -164,7 +183,11 @@ pub fn recover(l: &Layout) -> Result<Vec<SnapId>> {
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(id) = name.to_str().and_then(|n| n.strip_prefix("commit-")).and_then(|n| n.parse::<SnapId>().ok()) else {
+        let Some(id) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("commit-"))
+            .and_then(|n| n.parse::<SnapId>().ok())
+        else {
             continue;
         };
         tracing::info!("finishing interrupted commit of snapshot {id}");
@@ -182,7 +205,10 @@ pub fn create_from(l: &Layout, src: SnapId, new: SnapId, record: &SnapshotMeta) 
     for part in Part::ALL {
         let from = l.part(part, src);
         if !btrfs::is_subvolume(&from) {
-            return Err(Error::Invalid(format!("snapshot {src} is incomplete: {} is missing (run `rast fsck`)", from.display())));
+            return Err(Error::Invalid(format!(
+                "snapshot {src} is incomplete: {} is missing (run `rast fsck`)",
+                from.display()
+            )));
         }
         let staged = l.staged(part, new, "new");
         btrfs::delete_if_exists(&staged)?;
@@ -209,7 +235,12 @@ pub fn delete_parts(l: &Layout, id: SnapId) -> Result<()> {
 }
 
 fn write_self_record(rootfs: &Path, id: SnapId, m: &SnapshotMeta) -> Result<()> {
-    let rec = SelfRecord { id, parent: m.parent, desc: m.desc.clone(), created: m.created };
+    let rec = SelfRecord {
+        id,
+        parent: m.parent,
+        desc: m.desc.clone(),
+        created: m.created,
+    };
     let path = rootfs.join(SELF_RECORD);
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(Error::io(dir))?;
@@ -228,19 +259,29 @@ pub fn reflink_copy(from: &Path, to: &Path) -> Result<()> {
     let mut src = from.as_os_str().to_owned();
     src.push("/.");
     let mut cmd = Command::new("cp");
-    cmd.arg("-a").arg("--reflink=auto").arg("--").arg(src).arg(to);
+    cmd.arg("-a")
+        .arg("--reflink=auto")
+        .arg("--")
+        .arg(src)
+        .arg(to);
     run_checked(&mut cmd, "cp")
 }
 
 /// Runs `cmd`, returning its exit status.
 pub fn status(cmd: &mut Command, program: &str) -> Result<ExitStatus> {
-    cmd.status().map_err(|source| Error::Spawn { program: program.to_string(), source })
+    cmd.status().map_err(|source| Error::Spawn {
+        program: program.to_string(),
+        source,
+    })
 }
 
 /// Runs `cmd` with captured output; non-zero exit is an error carrying stderr.
 pub fn run_checked(cmd: &mut Command, program: &str) -> Result<()> {
     tracing::debug!(?cmd, "run");
-    let out = cmd.output().map_err(|source| Error::Spawn { program: program.to_string(), source })?;
+    let out = cmd.output().map_err(|source| Error::Spawn {
+        program: program.to_string(),
+        source,
+    })?;
     if out.status.success() {
         return Ok(());
     }
@@ -249,6 +290,10 @@ pub fn run_checked(cmd: &mut Command, program: &str) -> Result<()> {
     Err(Error::CommandFailed {
         program: program.to_string(),
         status: out.status.to_string(),
-        detail: if detail.is_empty() { String::new() } else { format!(": {detail}") },
+        detail: if detail.is_empty() {
+            String::new()
+        } else {
+            format!(": {detail}")
+        },
     })
 }

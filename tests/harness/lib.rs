@@ -1,1 +1,315 @@
+//! Test harness for rast's end-to-end tests: real btrfs on loop images, a real pacman
+//! repository built with makepkg, and the real `rast` binary.
+//!
+//! Every [`Fs`] unmounts its filesystem and deletes its image when dropped, also when
+//! the test panics. The tests need root (mkfs, mount, btrfs ioctls).
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+/// The directory cargo builds into (the test binary lives in `<dir>/deps/`).
+pub fn target_profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    exe.parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>")
+        .to_path_buf()
+}
+
+/// The `rast` binary under test.
+pub fn rast_bin() -> PathBuf {
+    let bin = target_profile_dir().join("rast");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo build --workspace` before the tests (make test does)",
+        bin.display()
+    );
+    bin
+}
+
+/// Source of the test fixtures.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+fn require_root() {
+    assert!(
+        nix::unistd::geteuid().is_root(),
+        "the end-to-end tests need root (loop mounts, btrfs ioctls): run them with sudo or as root"
+    );
+}
+
+/// The test pacman repository, built once per build directory (cross-process lock).
+pub fn test_repo() -> &'static Path {
+    static REPO: OnceLock<PathBuf> = OnceLock::new();
+    REPO.get_or_init(|| {
+        let dir = target_profile_dir().join("test-repo");
+        std::fs::create_dir_all(&dir).unwrap();
+        let lock = std::fs::File::create(target_profile_dir().join("test-repo.lock")).unwrap();
+        lock.lock().unwrap();
+        let stamp = dir.join("stamp");
+        let want = fixture_fingerprint();
+        if std::fs::read_to_string(&stamp).ok().as_deref() != Some(want.as_str()) {
+            let out = Command::new(fixtures().join("build-repo"))
+                .arg(&dir)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "build-repo failed:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            std::fs::write(&stamp, &want).unwrap();
+        }
+        dir
+    })
+}
+
+fn fixture_fingerprint() -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures().join("pkgs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("PKGBUILD"))
+        .collect();
+    files.push(fixtures().join("build-repo"));
+    files.sort();
+    for f in files {
+        std::fs::read(&f).unwrap_or_default().hash(&mut h);
+    }
+    format!("{:x}", h.finish())
+}
+
+/// A fresh btrfs filesystem on a loop image, mounted at its top level.
+pub struct Fs {
+    pub dir: tempfile::TempDir,
+    pub mnt: PathBuf,
+    image: PathBuf,
+    extra_mounts: Vec<PathBuf>,
+}
+
+fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+impl Fs {
+    /// An empty, mounted btrfs (1 GiB sparse image).
+    pub fn new() -> Fs {
+        require_root();
+        let dir = tempfile::Builder::new()
+            .prefix("rast-e2e-")
+            .tempdir()
+            .unwrap();
+        let image = dir.path().join("fs.img");
+        let mnt = dir.path().join("top");
+        std::fs::create_dir(&mnt).unwrap();
+        std::fs::File::create(&image)
+            .unwrap()
+            .set_len(1 << 30)
+            .unwrap();
+        run_ok(Command::new("mkfs.btrfs").arg("-q").arg(&image));
+        run_ok(
+            Command::new("mount")
+                .arg("-o")
+                .arg("loop")
+                .arg(&image)
+                .arg(&mnt),
+        );
+        Fs {
+            dir,
+            mnt,
+            image,
+            extra_mounts: Vec::new(),
+        }
+    }
+
+    /// A filesystem after `rast init` with the test repo's `base`.
+    pub fn initialised() -> Fs {
+        let fs = Fs::new();
+        let conf = test_repo().join("pacman.conf");
+        fs.ok(&["init", "--pacman-conf", conf.to_str().unwrap(), "base"]);
+        fs
+    }
+
+    /// Remembers a mount to undo (before the filesystem's own) when dropped.
+    pub fn track_mount(&mut self, p: PathBuf) {
+        self.extra_mounts.push(p);
+    }
+
+    pub fn snapdir(&self) -> PathBuf {
+        self.mnt.join("@.snapshots")
+    }
+
+    /// `@.snapshots/<dir>/<name>`.
+    pub fn sub(&self, dir: &str, name: &str) -> PathBuf {
+        self.snapdir().join(dir).join(name)
+    }
+
+    /// A `rast --root <mnt> ARGS…` command, not yet run.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(rast_bin());
+        c.arg("--root")
+            .arg(&self.mnt)
+            .args(args)
+            .env_remove("RAST_ROOT")
+            .stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// Runs rast and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "rast {args:?} failed ({}):\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs rast and asserts failure; returns (exit code, stderr).
+    pub fn fail(&self, args: &[&str]) -> (i32, String) {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "rast {args:?} unexpectedly succeeded:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+
+    pub fn json(&self, args: &[&str]) -> Value {
+        let mut a = vec!["--json"];
+        a.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&a)).unwrap()
+    }
+
+    /// `(id, parent)` pairs of the tree, from `rast tree --json`.
+    pub fn tree_edges(&self) -> Vec<(u64, Option<u64>)> {
+        fn walk(v: &Value, parent: Option<u64>, out: &mut Vec<(u64, Option<u64>)>) {
+            for n in v.as_array().unwrap() {
+                let id = n["id"].as_u64().unwrap();
+                out.push((id, parent));
+                walk(&n["children"], Some(id), out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.json(&["tree"])["tree"], None, &mut out);
+        out.sort();
+        out
+    }
+
+    /// Asserts every snapshot in the tree has its three read-only subvolumes.
+    pub fn assert_snapshots_intact(&self) {
+        for (id, _) in self.tree_edges() {
+            for (dir, prefix) in [("rootfs", "snapshot-"), ("etc", "etc-"), ("boot", "boot-")] {
+                let p = self.sub(dir, &format!("{prefix}{id}"));
+                let out = Command::new("btrfs")
+                    .args(["property", "get", "-ts"])
+                    .arg(&p)
+                    .arg("ro")
+                    .output()
+                    .unwrap();
+                let text = String::from_utf8_lossy(&out.stdout);
+                assert!(
+                    out.status.success() && text.trim() == "ro=true",
+                    "{} is not an intact read-only subvolume: {text}",
+                    p.display()
+                );
+            }
+        }
+    }
+
+    /// Mount points below this filesystem's mount.
+    pub fn mounts_below(&self) -> Vec<String> {
+        let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let me = self.dir.path().to_str().unwrap().to_string();
+        info.lines()
+            .filter_map(|l| l.split(' ').nth(4).map(str::to_string))
+            .filter(|m| m.starts_with(&me) && *m != self.mnt.to_str().unwrap())
+            .collect()
+    }
+
+    /// Makes `id` the deployed snapshot by hand (slot tmp0 + set-default), standing
+    /// in for `rast deploy` so tree tests can name a deployed snapshot.
+    pub fn deploy_by_hand(&self, id: u64) {
+        let slot = self.sub("rootfs", "snapshot-tmp0");
+        let _ = Command::new("btrfs")
+            .args(["subvolume", "delete"])
+            .arg(&slot)
+            .output();
+        run_ok(
+            Command::new("btrfs")
+                .args(["subvolume", "snapshot"])
+                .arg(self.sub("rootfs", &format!("snapshot-{id}")))
+                .arg(&slot),
+        );
+        std::fs::create_dir_all(slot.join("usr/share/ast")).unwrap();
+        std::fs::write(slot.join("usr/share/ast/snap"), format!("{id}\n")).unwrap();
+        run_ok(
+            Command::new("btrfs")
+                .args(["subvolume", "set-default"])
+                .arg(&slot),
+        );
+    }
+}
+
+impl Default for Fs {
+    fn default() -> Self {
+        Fs::new()
+    }
+}
+
+fn umount(p: &Path) {
+    for _ in 0..50 {
+        if Command::new("umount")
+            .arg(p)
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false)
+        {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = Command::new("umount").arg("-l").arg(p).output();
+}
+
+impl Drop for Fs {
+    fn drop(&mut self) {
+        for m in self.extra_mounts.iter().rev() {
+            umount(m);
+        }
+        // Anything a failed test left mounted below us first, deepest first.
+        let mut below = self.mounts_below();
+        below.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        for m in below {
+            umount(Path::new(&m));
+        }
+        umount(&self.mnt);
+        let _ = std::fs::remove_file(&self.image);
+    }
+}
+
+/// stdout as a string.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
