@@ -1,0 +1,48 @@
+# rast — build, test, demo, benchmarks. Everything runs as root (loop mounts).
+# CARGO_TARGET_DIR is honoured when set (CI keeps it between runs).
+CARGO ?= cargo
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+NEXTEST := $(shell command -v cargo-nextest 2>/dev/null)
+
+.PHONY: all deps build demo test test-slow lint bench clean-sandbox
+
+all: build
+
+deps:
+	scripts/setup-deps
+
+build: deps
+	$(CARGO) build --workspace --all-targets
+
+## The main job on embedded defaults: a loop-mounted btrfs under ./sandbox.
+demo: deps
+	$(CARGO) build -p rast
+	scripts/demo
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Every test (unit + end-to-end on real btrfs and pacman).
+test: build lint
+ifdef NEXTEST
+	$(CARGO) nextest run --workspace --no-fail-fast
+else
+	$(CARGO) test --workspace --no-fail-fast
+endif
+
+## The slow suite too (long crash trials).
+test-slow: build
+ifdef NEXTEST
+	$(CARGO) nextest run --workspace --no-fail-fast --run-ignored all
+else
+	$(CARGO) test --workspace --no-fail-fast -- --include-ignored
+endif
+
+bench: deps
+	$(CARGO) build --release -p rast
+	bench/tree-bench
+
+clean-sandbox:
+	-umount sandbox/mnt 2>/dev/null
+	rm -rf sandbox
