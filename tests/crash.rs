@@ -1,8 +1,9 @@
 //! Crash safety: `rast clone` and `rast run` killed with SIGKILL at random moments.
 //! Afterwards the tree must be valid, every snapshot it names intact, no mount left,
 //! the snapshot under change either fully old or fully new, and `rast tmp` must
-//! remove every leftover. The default suite runs 12 trials of each; the slow suite
-//! (`--ignored`, `make test-slow`) runs 60 of each.
+//! remove every leftover. `rast deploy` is killed too: something bootable must remain.
+//! The default suite runs 12 trials of clone and run and 10 of deploy; the slow suite
+//! (`--ignored`, `make test-slow`) runs 60, 60 and 50.
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -141,6 +142,55 @@ fn run_trials(n: usize) {
         killed * 2 >= n,
         "too few kills landed mid-run ({killed}/{n})"
     );
+}
+
+/// Killing `rast deploy` at any moment leaves a default subvolume that is a complete
+/// slot naming an existing snapshot; the next rast finishes or discards the deploy.
+fn deploy_trials(n: usize) {
+    let fs = Fs::initialised();
+    fs.ok(&["clone", "0"]);
+    let span = duration_of(&fs, &["deploy", "1", "--bootloader", "none"]);
+    let mut rng = fastrand::Rng::with_seed(0xb007);
+    let mut killed = 0;
+    for i in 0..n {
+        let target = if i % 2 == 0 { "0" } else { "1" };
+        killed += kill_at(
+            &fs,
+            &["deploy", target, "--bootloader", "none"],
+            span.mul_f64(rng.f64() * 1.2),
+        ) as usize;
+        fs.ok(&["tmp"]);
+        let st = fs.json(&["status"]);
+        let deployed = st["deployed"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("nothing bootable after a killed deploy: {st}"));
+        assert!(deployed == 0 || deployed == 1, "{st}");
+        let slot = st["deployed_slot"].as_str().unwrap();
+        for (d, p) in [("rootfs", "snapshot-"), ("etc", "etc-"), ("boot", "boot-")] {
+            assert!(
+                fs.sub(d, &format!("{p}{slot}")).is_dir(),
+                "slot part {p}{slot} missing"
+            );
+            assert!(!fs.sub(d, &format!("{p}{slot}.new")).exists());
+        }
+        check_and_clean(&fs);
+    }
+    eprintln!("deploy: {n} trials, {killed} killed mid-run (span {span:?})");
+    assert!(
+        killed * 2 >= n,
+        "too few kills landed mid-run ({killed}/{n})"
+    );
+}
+
+#[test]
+fn kill_9_during_deploy() {
+    deploy_trials(10);
+}
+
+#[test]
+#[ignore = "slow suite: make test-slow"]
+fn slow_kill_9_during_deploy() {
+    deploy_trials(50);
 }
 
 #[test]

@@ -67,12 +67,108 @@ pub enum Command {
         /// pacman keyring directory (the host's, as pacstrap uses).
         #[arg(long, value_name = "DIR", default_value = "/etc/pacman.d/gnupg")]
         gpgdir: PathBuf,
+        /// Bootloader step of the first deploy (grub-mkconfig needs grub in snapshot 0).
+        #[arg(long, value_name = "grub|systemd-boot|none", default_value = "none")]
+        bootloader: String,
         /// Packages for snapshot 0 [default: base linux linux-firmware btrfs-progs].
         #[arg(value_name = "PKG")]
         packages: Vec<String>,
     },
     /// Show the snapshot tree (current snapshot marked with *).
     Tree,
+    /// Install packages into N (a transaction; also live if N is running).
+    #[command(visible_alias = "in")]
+    Install {
+        /// Do not also install into the running system.
+        #[arg(long)]
+        not_live: bool,
+        #[command(flatten)]
+        t: SnapPkgs,
+    },
+    /// Remove packages from N.
+    Remove {
+        #[arg(long)]
+        not_live: bool,
+        #[command(flatten)]
+        t: SnapPkgs,
+    },
+    /// Remove packages from N and every descendant that has them.
+    #[command(name = "tree-rmpkg", visible_alias = "tremove")]
+    TreeRmpkg(SnapPkgs),
+    /// Refresh and fully upgrade N (`--security`: only packages with a fixed advisory).
+    #[command(visible_alias = "up")]
+    Upgrade {
+        #[command(flatten)]
+        snap: Snap,
+        #[command(flatten)]
+        sec: Security,
+    },
+    /// Upgrade N and every descendant.
+    #[command(name = "tree-upgrade", visible_alias = "tupgrade")]
+    TreeUpgrade(Snap),
+    /// Upgrade the base snapshot 0 (the only way to change it).
+    #[command(name = "base-update", visible_alias = "bu")]
+    BaseUpdate,
+    /// Refresh N's package databases (pacman -Syy); upgrade before installing.
+    #[command(visible_alias = "ref")]
+    Refresh(Snap),
+    /// Propagate N's packages into its descendants (each child keeps its extras).
+    #[command(visible_alias = "tree-sync")]
+    Sync {
+        #[arg(long)]
+        not_live: bool,
+        #[command(flatten)]
+        snap: Snap,
+    },
+    /// Like sync, but reinstall every package of the parent (repairs changed files).
+    #[command(name = "force-sync", visible_alias = "fsync")]
+    ForceSync {
+        #[arg(long)]
+        not_live: bool,
+        #[command(flatten)]
+        snap: Snap,
+    },
+    /// Packages added, removed and changed from A to B (`--files`: files too).
+    Diff {
+        #[arg(value_name = "A", value_parser = parse_id)]
+        from: SnapId,
+        #[arg(value_name = "B", value_parser = parse_id)]
+        to: SnapId,
+        /// Also list files added, removed and modified.
+        #[arg(long)]
+        files: bool,
+    },
+    /// Upgrade the current snapshot unattended and record the result (see `check`).
+    #[command(name = "auto-upgrade")]
+    AutoUpgrade,
+    /// Show the result of the last auto-upgrade (exit 1 if it failed).
+    Check,
+    /// Deploy N: it boots next (A/B slots; the previous deployment stays bootable).
+    Deploy {
+        #[command(flatten)]
+        snap: Snap,
+        #[arg(long, value_name = "grub|systemd-boot|none")]
+        bootloader: Option<String>,
+    },
+    /// Clone the previously deployed snapshot and deploy the clone.
+    Rollback {
+        #[arg(long, value_name = "grub|systemd-boot|none")]
+        bootloader: Option<String>,
+    },
+    /// Save the running system's /etc into the current snapshot.
+    #[command(name = "etc-update")]
+    EtcUpdate,
+    /// Rerun the bootloader step in N (and in its slot if N is deployed).
+    #[command(name = "boot-update")]
+    BootUpdate {
+        #[command(flatten)]
+        snap: Snap,
+        #[arg(long, value_name = "grub|systemd-boot|none")]
+        bootloader: Option<String>,
+    },
+    /// Package tools: conflict checks, upgrade previews, orphans, keys, info, search.
+    #[command(subcommand)]
+    Pkg(PkgCommand),
     /// Show the current snapshot.
     #[command(visible_alias = "c")]
     Current,
@@ -162,5 +258,106 @@ pub enum Command {
         /// Rebuild even if the metadata looks fine.
         #[arg(long)]
         rebuild: bool,
+    },
+}
+
+/// `N PKG…` or `-s N PKG…`.
+#[derive(Args, Debug)]
+pub struct SnapPkgs {
+    #[arg(short = 's', long = "snap", value_name = "N", value_parser = parse_id)]
+    pub snap: Option<SnapId>,
+    /// N followed by the packages (or only the packages with -s).
+    #[arg(value_name = "N PKG", required = true, num_args = 1..)]
+    pub args: Vec<String>,
+}
+
+impl SnapPkgs {
+    /// (snapshot, packages); `default` is used when neither -s nor a leading number
+    /// names one (the `rast pkg` commands default to the current snapshot).
+    pub fn split(&self, default: Option<SnapId>) -> Result<(SnapId, Vec<String>), String> {
+        if let Some(n) = self.snap {
+            return Ok((n, self.args.clone()));
+        }
+        match (self.args[0].parse::<SnapId>(), default) {
+            (Ok(n), _) => {
+                if self.args.len() < 2 {
+                    return Err(format!("no packages given for snapshot {n}"));
+                }
+                Ok((n, self.args[1..].to_vec()))
+            }
+            (Err(_), Some(d)) => Ok((d, self.args.clone())),
+            (Err(e), None) => Err(e.to_string()),
+        }
+    }
+}
+
+/// Security-only upgrade options.
+#[derive(Args, Debug)]
+pub struct Security {
+    /// Upgrade only packages that have a fixed advisory (Arch Security Tracker).
+    #[arg(long)]
+    pub security: bool,
+    /// The tracker feed (all.json): a path or URL.
+    #[arg(
+        long,
+        value_name = "SRC",
+        env = "RAST_SECURITY_FEED",
+        default_value = "https://security.archlinux.org/issues/all.json"
+    )]
+    pub security_feed: String,
+}
+
+/// `-s N` for commands that default to the current snapshot.
+#[derive(Args, Debug)]
+pub struct OptSnap {
+    /// Snapshot (default: the current one).
+    #[arg(short = 's', long = "snap", value_name = "N", value_parser = parse_id)]
+    pub snap: Option<SnapId>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PkgCommand {
+    /// Install packages into the current snapshot (or -s N); `--check-conflicts` only
+    /// resolves the transaction and shows what would change.
+    Install {
+        #[arg(long)]
+        check_conflicts: bool,
+        #[arg(long)]
+        not_live: bool,
+        #[command(flatten)]
+        t: SnapPkgs,
+    },
+    /// Upgrade (`--test`: only show versions old → new and the download size).
+    Update {
+        #[arg(long)]
+        test: bool,
+        #[command(flatten)]
+        snap: OptSnap,
+        #[command(flatten)]
+        sec: Security,
+    },
+    /// Clean the package cache (`--unused-deps`: remove orphans, recursively).
+    Clean {
+        #[arg(long)]
+        unused_deps: bool,
+        #[command(flatten)]
+        snap: OptSnap,
+    },
+    /// Re-initialise and populate pacman's keyring in the snapshot.
+    #[command(name = "fix-keys")]
+    FixKeys(OptSnap),
+    /// Show installed (or else repository) package details.
+    Info {
+        #[command(flatten)]
+        snap: OptSnap,
+        #[arg(value_name = "PKG", required = true)]
+        packages: Vec<String>,
+    },
+    /// Search the snapshot's repositories by name and description (substring).
+    Search {
+        #[command(flatten)]
+        snap: OptSnap,
+        #[arg(value_name = "TERM", required = true)]
+        terms: Vec<String>,
     },
 }

@@ -9,20 +9,20 @@ use rast_snapshot::{Rast, RunOutcome, SnapId};
 use serde_json::json;
 
 use crate::args::{Cli, Command};
-use crate::render;
+use crate::{pkg_cmds, render};
 
-fn open(cli: &Cli) -> Result<Rast> {
+pub fn open(cli: &Cli) -> Result<Rast> {
     Ok(Rast::open(&cli.root)?.on_lock_wait(Box::new(|pid, what| {
         eprintln!("rast: waiting for the tree lock held by pid {pid} ({what})…");
     })))
 }
 
-fn print_json(v: &serde_json::Value) {
+pub fn print_json(v: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(v).expect("json"));
 }
 
 /// Asks `question` on the terminal; `--yes` answers yes, no terminal answers no.
-fn confirm(cli: &Cli, question: &str) -> Result<bool> {
+pub fn confirm(cli: &Cli, question: &str) -> Result<bool> {
     if cli.yes {
         return Ok(true);
     }
@@ -36,7 +36,7 @@ fn confirm(cli: &Cli, question: &str) -> Result<bool> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
-fn exit_of(status: std::process::ExitStatus) -> ExitCode {
+pub fn exit_of(status: std::process::ExitStatus) -> ExitCode {
     use std::os::unix::process::ExitStatusExt;
     let code = status
         .code()
@@ -83,6 +83,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
         Command::Init {
             pacman_conf,
             gpgdir,
+            bootloader,
             packages,
         } => {
             let packages = if packages.is_empty() {
@@ -94,6 +95,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
                 pacman_conf: pacman_conf.clone(),
                 packages,
                 gpgdir: gpgdir.clone(),
+                bootloader: bootloader.parse()?,
             };
             let report = rast_snapshot::init::init(&cli.root, &opts)?;
             if cli.json {
@@ -133,6 +135,40 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
             }
         }
         Command::Status => status(cli)?,
+        Command::Install { not_live, t } => {
+            let (n, pkgs) = t.split(None).map_err(|e| anyhow::anyhow!(e))?;
+            return pkg_cmds::install(cli, n, &pkgs, *not_live);
+        }
+        Command::Remove { not_live, t } => {
+            let (n, pkgs) = t.split(None).map_err(|e| anyhow::anyhow!(e))?;
+            return pkg_cmds::remove(cli, n, &pkgs, *not_live);
+        }
+        Command::TreeRmpkg(t) => {
+            let (n, pkgs) = t.split(None).map_err(|e| anyhow::anyhow!(e))?;
+            return pkg_cmds::tree_rmpkg(cli, n, &pkgs);
+        }
+        Command::Upgrade { snap, sec } => return pkg_cmds::upgrade(cli, snap.get(), sec),
+        Command::TreeUpgrade(s) => return pkg_cmds::tree_upgrade(cli, s.get()),
+        Command::BaseUpdate => return pkg_cmds::base_update(cli),
+        Command::Refresh(s) => return pkg_cmds::refresh(cli, s.get()),
+        Command::Sync { not_live, snap } => {
+            return pkg_cmds::sync(cli, snap.get(), false, *not_live)
+        }
+        Command::ForceSync { not_live, snap } => {
+            return pkg_cmds::sync(cli, snap.get(), true, *not_live)
+        }
+        Command::Diff { from, to, files } => return pkg_cmds::diff(cli, *from, *to, *files),
+        Command::AutoUpgrade => return pkg_cmds::auto_upgrade(cli),
+        Command::Check => return pkg_cmds::check(cli),
+        Command::Deploy { snap, bootloader } => {
+            return pkg_cmds::deploy(cli, snap.get(), bootloader)
+        }
+        Command::Rollback { bootloader } => return pkg_cmds::rollback(cli, bootloader),
+        Command::EtcUpdate => return pkg_cmds::etc_update(cli),
+        Command::BootUpdate { snap, bootloader } => {
+            return pkg_cmds::boot_update(cli, snap.get(), bootloader)
+        }
+        Command::Pkg(cmd) => return pkg_cmds::pkg(cli, cmd),
         Command::Desc { snap, args } => {
             let (id, text) = match snap {
                 Some(id) => (*id, args.join(" ")),

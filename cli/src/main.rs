@@ -1,11 +1,14 @@
 //! `rast`, the rastOS command line. Parses arguments ([`args`]), calls the snapshot
 //! crate, and renders results and errors — errors are rendered here and only here.
 //!
-//! Exit codes: 0 success; 1 an error (message on stderr); 2 bad usage (clap);
-//! for `run`/`tree-run`/`chroot`/`live-chroot`, the command's own exit code.
+//! Exit codes: 0 success; 1 an error (message on stderr); 2 bad usage;
+//! for `run`/`tree-run`/`chroot`/`live-chroot`, the command's own exit code; for
+//! package operations and pacman-style queries, pacman's.
 
 mod args;
 mod commands;
+mod pacman_compat;
+mod pkg_cmds;
 mod render;
 
 use std::process::ExitCode;
@@ -25,8 +28,16 @@ fn init_tracing() {
 
 fn main() -> ExitCode {
     init_tracing();
-    let cli = args::Cli::parse();
-    match commands::dispatch(&cli) {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let result = match pacman_compat::parse(&argv) {
+        Some(Ok(p)) => pacman_compat::run(&p),
+        Some(Err(e)) => {
+            eprintln!("rast: error: {e}");
+            return ExitCode::from(2);
+        }
+        None => commands::dispatch(&args::Cli::parse()),
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
             let mut msg = format!("rast: error: {e}");

@@ -216,6 +216,7 @@ pub fn import(text: &str, desc: &dyn Fn(SnapId) -> Option<String>) -> Result<Tre
         version: FORMAT_VERSION,
         next_id,
         snapshots,
+        deployments: Vec::new(),
     };
     meta.validate()?;
     Ok(meta)

@@ -109,6 +109,7 @@ pub fn rebuild(l: &Layout) -> Result<(TreeMeta, FsckReport)> {
         version: FORMAT_VERSION,
         next_id,
         snapshots,
+        deployments: Vec::new(),
     };
     if let Err(e) = meta.validate() {
         // Records that contradict each other (a cycle): flatten rather than fail.

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::Error;
 
 /// The number of a snapshot in the tree; 0 is the base snapshot.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct SnapId(pub u64);
 

@@ -7,6 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::deploy::Bootloader;
 use crate::layout::{Layout, Part, PACMAN_DB, TOP_SUBVOLUMES};
 use crate::meta::TreeMeta;
 use crate::sandbox::Sandbox;
@@ -23,6 +24,8 @@ pub struct InitOptions {
     pub packages: Vec<String>,
     /// pacman's keyring directory (the host's, as pacstrap does).
     pub gpgdir: PathBuf,
+    /// Bootloader step of the first deploy.
+    pub bootloader: Bootloader,
 }
 
 /// What init did.
@@ -77,9 +80,16 @@ pub fn init(root: &Path, opts: &InitOptions) -> Result<InitReport> {
     btrfs::create_subvolume(&chr)?;
     let txn = Txn::adopt(&l, SnapId::BASE);
     bootstrap(&chr, &l, opts)?;
-    let meta = TreeMeta::with_base();
+    // The snapshot needs a pacman.conf to install from later; a real base system has
+    // one (package pacman), a minimal one gets the configuration it was built from.
+    let conf = chr.join("etc/pacman.conf");
+    if !conf.exists() {
+        fs::copy(&opts.pacman_conf, &conf).map_err(Error::io(&conf))?;
+    }
+    let mut meta = TreeMeta::with_base();
     txn.commit(meta.get(SnapId::BASE)?)?;
-    let slot = deploy::deploy_slot(&l, SnapId::BASE)?;
+    let slot = deploy::deploy_slot(&l, SnapId::BASE, opts.bootloader)?;
+    meta.record_deployment(SnapId::BASE, slot);
     meta.save(&l.meta_file())?;
     Ok(InitReport {
         root: root.to_path_buf(),

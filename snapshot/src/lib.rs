@@ -28,6 +28,7 @@ pub mod layout;
 pub mod leftovers;
 pub mod lock;
 pub mod meta;
+pub mod pkg;
 pub mod pkgname;
 pub mod sandbox;
 pub mod state;
@@ -211,7 +212,7 @@ impl Rast {
         self.copy_locked(&mut meta, src, parent, desc)
     }
 
-    fn copy_locked(
+    pub(crate) fn copy_locked(
         &self,
         meta: &mut TreeMeta,
         src: SnapId,

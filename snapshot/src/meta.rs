@@ -30,12 +30,23 @@ pub struct SnapshotMeta {
     pub created: u64,
 }
 
+/// One past deployment (for `rollback`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deployment {
+    pub snapshot: SnapId,
+    pub slot: String,
+    pub time: u64,
+}
+
 /// The whole tree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TreeMeta {
     pub version: u32,
     pub next_id: u64,
     pub snapshots: BTreeMap<SnapId, SnapshotMeta>,
+    /// Deployments, oldest first (absent in files written before deploy existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deployments: Vec<Deployment>,
 }
 
 pub fn now() -> u64 {
@@ -61,6 +72,7 @@ impl TreeMeta {
             version: FORMAT_VERSION,
             next_id: 1,
             snapshots,
+            deployments: Vec::new(),
         }
     }
 

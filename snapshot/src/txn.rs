@@ -196,6 +196,7 @@ pub fn recover(l: &Layout) -> Result<Vec<SnapId>> {
         fs::remove_file(entry.path()).map_err(Error::io(entry.path()))?;
         done.push(id);
     }
+    crate::deploy::recover(l)?;
     Ok(done)
 }
 

@@ -74,7 +74,12 @@ fn fixture_fingerprint() -> String {
     let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures().join("pkgs"))
         .unwrap()
         .flatten()
-        .map(|e| e.path().join("PKGBUILD"))
+        .flat_map(|d| {
+            std::fs::read_dir(d.path())
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+        })
         .collect();
     files.push(fixtures().join("build-repo"));
     files.sort();
@@ -139,6 +144,110 @@ impl Fs {
         let conf = test_repo().join("pacman.conf");
         fs.ok(&["init", "--pacman-conf", conf.to_str().unwrap(), "base"]);
         fs
+    }
+
+    /// A filesystem after `rast init` from a private copy of the test repo (at
+    /// `<dir>/repo`), so the test can publish upgrades with [`Fs::publish_next`].
+    /// Snapshot 0 gets `base` and `linux`.
+    pub fn with_own_repo() -> Fs {
+        let fs = Fs::new();
+        let repo = fs.repo();
+        std::fs::create_dir_all(&repo).unwrap();
+        for e in std::fs::read_dir(test_repo()).unwrap().flatten() {
+            let name = e.file_name();
+            if e.path().is_file() && name != "stamp" {
+                std::fs::copy(e.path(), repo.join(&name)).unwrap();
+            }
+        }
+        let conf = std::fs::read_to_string(test_repo().join("pacman.conf")).unwrap();
+        let conf = conf.replace(
+            &format!("file://{}", test_repo().display()),
+            &format!("file://{}", repo.display()),
+        );
+        std::fs::write(repo.join("pacman.conf"), conf).unwrap();
+        fs.ok(&[
+            "init",
+            "--pacman-conf",
+            repo.join("pacman.conf").to_str().unwrap(),
+            "base",
+            "linux",
+        ]);
+        fs
+    }
+
+    /// The private repo of [`Fs::with_own_repo`].
+    pub fn repo(&self) -> PathBuf {
+        self.dir.path().join("repo")
+    }
+
+    /// Publishes the newer build of `name` from the test repo's `next/` into this
+    /// test's repo (`repo-add -R` drops the old entry and file).
+    pub fn publish_next(&self, name: &str) {
+        let next = test_repo().join("next");
+        let file = std::fs::read_dir(&next)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .starts_with(&format!("{name}-"))
+            })
+            .unwrap_or_else(|| panic!("no {name} in {}", next.display()));
+        let dest = self.repo().join(file.file_name().unwrap());
+        std::fs::copy(&file, &dest).unwrap();
+        run_ok(
+            Command::new("repo-add")
+                .arg("-q")
+                .arg("-R")
+                .arg(self.repo().join("rasttest.db.tar.gz"))
+                .arg(&dest),
+        );
+        // pacman -Sy skips a database whose modification time is not newer than its
+        // copy's (one-second resolution); a real mirror never republishes within the
+        // second a client synced, a test does — so date the new database ahead.
+        let later = std::time::SystemTime::now() + std::time::Duration::from_secs(5);
+        for db in ["rasttest.db.tar.gz", "rasttest.db"] {
+            let f = std::fs::File::options()
+                .write(true)
+                .open(self.repo().join(db))
+                .unwrap();
+            f.set_modified(later).unwrap();
+        }
+    }
+
+    /// The btrfs UUID of a subvolume: a commit replaces it, a failed transaction keeps it.
+    pub fn uuid(&self, dir: &str, name: &str) -> String {
+        let out = run_ok(
+            Command::new("btrfs")
+                .args(["subvolume", "show"])
+                .arg(self.sub(dir, name)),
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix("UUID:"))
+            .unwrap()
+            .trim()
+            .to_string()
+    }
+
+    /// UUIDs of all three parts of snapshot `id`.
+    pub fn uuids(&self, id: u64) -> [String; 3] {
+        [
+            self.uuid("rootfs", &format!("snapshot-{id}")),
+            self.uuid("etc", &format!("etc-{id}")),
+            self.uuid("boot", &format!("boot-{id}")),
+        ]
+    }
+
+    /// Names of the packages installed in snapshot `id` (`rast -Q --snap id`).
+    pub fn installed(&self, id: u64) -> Vec<String> {
+        self.ok(&["-Q", "--snap", &id.to_string()])
+            .lines()
+            .map(|l| l.to_string())
+            .collect()
     }
 
     /// Remembers a mount to undo (before the filesystem's own) when dropped.

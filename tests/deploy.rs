@@ -1,0 +1,227 @@
+//! Deploy (A/B slots, fstab, /var, bootloader step), rollback, etc-update,
+//! boot-update, live package operations and auto-upgrade — on real btrfs.
+
+use std::process::Command;
+
+use rast_e2e::{stdout, Fs};
+
+fn default_subvol(fs: &Fs) -> String {
+    let out = stdout(
+        &Command::new("btrfs")
+            .args(["subvolume", "get-default"])
+            .arg(&fs.mnt)
+            .output()
+            .unwrap(),
+    );
+    out.trim().rsplit(' ').next().unwrap().to_string()
+}
+
+fn read(p: std::path::PathBuf) -> String {
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+fn is_subvolume(p: &std::path::Path) -> bool {
+    Command::new("btrfs")
+        .args(["subvolume", "show"])
+        .arg(p)
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+#[test]
+fn deploy_fills_the_other_slot_and_switches_the_default() {
+    let fs = Fs::with_own_repo();
+    assert_eq!(default_subvol(&fs), "@.snapshots/rootfs/snapshot-tmp");
+    fs.ok(&["clone", "0"]);
+    let out = fs.ok(&["deploy", "1", "--bootloader", "none"]);
+    assert!(out.contains("1 was deployed to slot tmp0"), "{out}");
+    assert_eq!(default_subvol(&fs), "@.snapshots/rootfs/snapshot-tmp0");
+    let slot = fs.sub("rootfs", "snapshot-tmp0");
+    assert_eq!(read(slot.join("usr/share/ast/snap")).trim(), "1");
+    for fstab in [
+        slot.join("etc/fstab"),
+        fs.sub("etc", "etc-tmp0").join("fstab"),
+    ] {
+        let t = read(fstab);
+        assert!(
+            t.contains("subvol=@.snapshots/rootfs/snapshot-tmp0,compress=zstd")
+                && t.contains("subvol=@.snapshots/etc/etc-tmp0,"),
+            "{t}"
+        );
+        assert!(t.contains("subvol=@home "), "other entries untouched: {t}");
+    }
+    assert!(
+        is_subvolume(&slot.join("var")),
+        "/var of the slot is a snapshot of the live /var"
+    );
+    assert!(fs.sub("boot", "boot-tmp0").join("vmlinuz-linux").is_file());
+    assert_eq!(fs.ok(&["current"]).trim(), "1");
+    assert!(fs.ok(&["tree"]).contains("1*- clone of 0"));
+    let (_, err) = fs.fail(&["del", "--yes", "1"]);
+    assert!(err.contains("snapshot 1"), "{err}");
+    // The previous deployment stays in its slot; the next deploy reuses that slot.
+    assert_eq!(
+        read(fs.sub("rootfs", "snapshot-tmp").join("usr/share/ast/snap")).trim(),
+        "0"
+    );
+    fs.ok(&["clone", "0"]);
+    fs.ok(&["deploy", "-s", "2", "--bootloader", "none"]);
+    assert_eq!(default_subvol(&fs), "@.snapshots/rootfs/snapshot-tmp");
+    assert_eq!(
+        read(fs.sub("rootfs", "snapshot-tmp").join("usr/share/ast/snap")).trim(),
+        "2"
+    );
+    fs.ok(&["del", "--yes", "1"]); // no longer deployed
+    let st = fs.json(&["status"]);
+    assert_eq!(
+        (st["deployed"].as_u64(), st["deployed_slot"].as_str()),
+        (Some(2), Some("tmp"))
+    );
+}
+
+#[test]
+fn a_failed_bootloader_step_leaves_the_previous_deployment_bootable() {
+    let fs = Fs::with_own_repo();
+    fs.ok(&["clone", "0"]);
+    // grub is the default bootloader; the test snapshot has no grub-mkconfig.
+    let (_, err) = fs.fail(&["deploy", "1"]);
+    assert!(err.contains("grub-mkconfig"), "{err}");
+    assert_eq!(default_subvol(&fs), "@.snapshots/rootfs/snapshot-tmp");
+    assert_eq!(
+        read(fs.sub("rootfs", "snapshot-tmp").join("usr/share/ast/snap")).trim(),
+        "0"
+    );
+    assert_eq!(fs.ok(&["current"]).trim(), "0");
+    for d in [
+        "rootfs/snapshot-tmp0.new",
+        "etc/etc-tmp0.new",
+        "boot/boot-tmp0.new",
+        "rootfs/snapshot-tmp0",
+    ] {
+        assert!(!fs.snapdir().join(d).exists(), "{d} left behind");
+    }
+    // The bootloader can come from the snapshot's ast.conf.
+    fs.ok(&[
+        "run",
+        "1",
+        "--",
+        "sh",
+        "-c",
+        "echo bootloader::none > /etc/ast.conf",
+    ]);
+    fs.ok(&["deploy", "1"]);
+    assert_eq!(fs.ok(&["current"]).trim(), "1");
+}
+
+#[test]
+fn systemd_boot_gets_an_entry_per_kernel() {
+    let fs = Fs::with_own_repo();
+    fs.ok(&["clone", "0"]);
+    let v = fs.json(&["deploy", "1", "--bootloader", "systemd-boot"]);
+    assert_eq!(v["bootloader"], "systemd-boot");
+    let entry = read(
+        fs.sub("rootfs", "snapshot-tmp0")
+            .join("boot/loader/entries/rastos-tmp0-linux.conf"),
+    );
+    assert!(
+        entry.contains("linux   /vmlinuz-linux") && entry.contains("initrd  /initramfs-linux.img"),
+        "{entry}"
+    );
+    assert!(
+        entry.contains(
+            "options root=UUID=0a1b2c3d rootflags=subvol=@.snapshots/rootfs/snapshot-tmp0 rw"
+        ),
+        "{entry}"
+    );
+    assert!(
+        fs.sub("boot", "boot-tmp0")
+            .join("loader/entries/rastos-tmp0-linux.conf")
+            .is_file(),
+        "the boot part mirrors /boot"
+    );
+    assert!(read(fs.sub("boot", "boot-tmp0").join("loader/loader.conf"))
+        .contains("default rastos-tmp0-*"));
+    // boot-update reruns the step in the snapshot itself (a transaction).
+    let v = fs.json(&["boot-update", "1", "--bootloader", "systemd-boot"]);
+    assert_eq!(v["results"][0]["committed"], true);
+}
+
+#[test]
+fn rollback_clones_the_previous_deployment_and_deploys_it() {
+    let fs = Fs::with_own_repo();
+    let (_, err) = fs.fail(&["rollback", "--bootloader", "none"]);
+    assert!(err.contains("no earlier deployment"), "{err}");
+    fs.ok(&["clone", "0"]); // 1
+    fs.ok(&["install", "1", "foo-app"]);
+    fs.ok(&["deploy", "1", "--bootloader", "none"]);
+    fs.ok(&["clone", "0"]); // 2: without foo-app
+    fs.ok(&["deploy", "2", "--bootloader", "none"]);
+    let v = fs.json(&["rollback", "--bootloader", "none"]);
+    assert_eq!(
+        (
+            v["clone"].as_u64(),
+            v["deploy"]["snapshot"].as_u64(),
+            v["deploy"]["previous"].as_u64()
+        ),
+        (Some(3), Some(3), Some(2))
+    );
+    assert_eq!(fs.ok(&["current"]).trim(), "3");
+    assert!(fs.ok(&["tree"]).contains("3*- rollback to 1"));
+    assert!(fs.installed(3).contains(&"foo-app 1.0-1".to_string()));
+    let slot =
+        std::fs::read_to_string(fs.sub("rootfs", "snapshot-tmp0").join("usr/share/ast/snap"))
+            .unwrap();
+    assert_eq!(slot.trim(), "3");
+}
+
+#[test]
+fn live_operations_etc_update_and_auto_upgrade() {
+    let fs = Fs::with_own_repo();
+    fs.ok(&["clone", "0"]);
+    fs.ok(&["deploy", "1", "--bootloader", "none"]);
+    let slot = fs.sub("rootfs", "snapshot-tmp0");
+    // Installing into the running snapshot also installs into the running system.
+    let v = fs.json(&["install", "1", "editor-a"]);
+    assert_eq!(
+        (
+            v["results"][0]["committed"].as_bool(),
+            v["results"][0]["live"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
+    assert!(slot.join("usr/bin/editor").is_file());
+    let v = fs.json(&["install", "--not-live", "1", "foo-app"]);
+    assert!(v["results"][0]["live"].is_null());
+    assert!(!slot.join("usr/bin/foo-app").exists());
+    assert!(fs
+        .sub("rootfs", "snapshot-1")
+        .join("usr/bin/foo-app")
+        .exists());
+    // etc-update saves the running /etc into the current snapshot.
+    std::fs::write(slot.join("etc/motd"), "edited live\n").unwrap();
+    fs.ok(&["etc-update"]);
+    assert_eq!(read(fs.sub("etc", "etc-1").join("motd")), "edited live\n");
+    assert_eq!(
+        read(fs.sub("rootfs", "snapshot-1").join("etc/motd")),
+        "edited live\n"
+    );
+    // auto-upgrade + check.
+    assert!(!fs.run(&["check"]).status.success());
+    fs.publish_next("foo-app");
+    let rec = fs.json(&["auto-upgrade"]);
+    assert_eq!(
+        (rec["snapshot"].as_u64(), rec["ok"].as_bool()),
+        (Some(1), Some(true)),
+        "{rec}"
+    );
+    assert!(fs.installed(1).contains(&"foo-app 2.0-1".to_string()));
+    assert!(fs.ok(&["check"]).contains("succeeded"));
+    // A failing auto-upgrade is recorded and check says so with exit 1.
+    fs.ok(&["deploy", "0", "--bootloader", "none"]);
+    assert!(!fs.run(&["auto-upgrade"]).status.success());
+    let out = fs.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("FAILED"));
+}
