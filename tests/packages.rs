@@ -452,3 +452,40 @@ fn security_only_upgrades_follow_the_advisories() {
     fs.ok(&["-Syu", "--snap", "1"]);
     assert!(fs.installed(1).contains(&"libfoo 1.1-1".to_string()));
 }
+
+#[test]
+fn aur_packages_go_to_the_helper_as_the_build_user() {
+    let fs = Fs::initialised();
+    fs.ok(&["clone", "0"]); // 1
+    fs.ok(&["clone", "0"]); // 2: AUR off
+    fs.ok(&["install", "1", "fake-aur-helper"]);
+    // Without a build user the AUR path refuses clearly.
+    fs.ok(&[
+        "run",
+        "1",
+        "--",
+        "sh",
+        "-c",
+        "echo aur::True >> /etc/ast.conf",
+    ]);
+    let (_, err) = fs.fail(&["install", "1", "some-aur-pkg"]);
+    assert!(err.contains("build user \"aur\" does not exist"), "{err}");
+    fs.ok(&["run", "1", "--", "sh", "-c", "echo aur:x:1000:1000::/home/aur:/bin/sh >> /etc/passwd && mkdir -p /home/aur && chown 1000:1000 /home/aur"]);
+    // Repository packages go to pacman, the rest to the (fake) helper, in one transaction.
+    fs.ok(&["install", "1", "foo-app", "some-aur-pkg"]);
+    assert!(fs.installed(1).contains(&"foo-app 1.0-1".to_string()));
+    let home = fs.sub("rootfs", "snapshot-1").join("home/aur");
+    let log = std::fs::read_to_string(home.join("fake-aur-helper.log")).unwrap();
+    assert_eq!(
+        log,
+        "uid=1000 gid=1000 user=aur home=/home/aur args=-S --noconfirm --needed -- some-aur-pkg\n"
+    );
+    assert!(home.join("built-some-aur-pkg").exists());
+    // A failing build leaves the snapshot unchanged.
+    let before = fs.uuids(1);
+    assert!(!fs.run(&["install", "1", "fail-to-build"]).status.success());
+    assert_eq!(fs.uuids(1), before);
+    // Without aur::True, unknown names are pacman's "target not found".
+    let out = fs.run(&["install", "2", "some-aur-pkg"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("target not found: some-aur-pkg"));
+}

@@ -31,6 +31,8 @@ pub const CHROOT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/bin:/usr/sbin
 pub struct Sandbox {
     root: PathBuf,
     chroot: bool,
+    /// Drop to this (uid, gid) after entering (only with chroot).
+    user: Option<(u32, u32)>,
 }
 
 fn cstr(p: &Path) -> Result<CString> {
@@ -44,6 +46,7 @@ impl Sandbox {
         Sandbox {
             root: root.to_path_buf(),
             chroot: true,
+            user: None,
         }
     }
 
@@ -53,7 +56,15 @@ impl Sandbox {
         Sandbox {
             root: root.to_path_buf(),
             chroot: false,
+            user: None,
         }
+    }
+
+    /// Runs the program as the unprivileged `uid`/`gid` (supplementary groups
+    /// dropped) once inside the chroot — for AUR builds, which must not run as root.
+    pub fn as_user(mut self, uid: u32, gid: u32) -> Sandbox {
+        self.user = Some((uid, gid));
+        self
     }
 
     /// A `Command` for `argv` that enters the sandbox between fork and exec.
@@ -81,6 +92,7 @@ impl Sandbox {
             binds.push((cstr(Path::new("/etc/resolv.conf"))?, cstr(&resolv_dst)?));
         }
         let chroot = self.chroot;
+        let user = self.user.filter(|_| chroot);
         let mut cmd = Command::new(program);
         cmd.args(args);
         if chroot {
@@ -118,6 +130,12 @@ impl Sandbox {
                 if chroot {
                     nix::unistd::chroot(root.as_c_str())?;
                     nix::unistd::chdir(slash.as_c_str())?;
+                }
+                if let Some((uid, gid)) = user {
+                    let gid = nix::unistd::Gid::from_raw(gid);
+                    nix::unistd::setgroups(&[gid])?;
+                    nix::unistd::setgid(gid)?;
+                    nix::unistd::setuid(nix::unistd::Uid::from_raw(uid))?;
                 }
                 Ok(())
             });

@@ -150,6 +150,11 @@ impl PkgDb {
         None
     }
 
+    /// Whether some sync package provides `dep` (e.g. `editor`, `sh`).
+    pub fn sync_satisfier(&self, dep: &str) -> bool {
+        self.handle.syncdbs().find_satisfier(dep).is_some()
+    }
+
     /// Every package of every sync database, in database order.
     pub fn all_sync(&self) -> Vec<PkgInfo> {
         let mut out = Vec::new();

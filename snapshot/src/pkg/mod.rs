@@ -13,6 +13,7 @@
 //!   astOS does, so the change is usable at once.
 
 pub mod alpm_compat;
+pub mod aur;
 pub mod db;
 pub mod diff;
 pub mod keys;
@@ -180,9 +181,36 @@ impl Rast {
         v
     }
 
-    /// `install N PKG…` (`rast -S`): `pacman -S` in a transaction on N.
+    /// `install N PKG…` (`rast -S`): `pacman -S` in a transaction on N. With
+    /// `aur::True` in N's ast.conf, packages no repository has go to the AUR helper
+    /// ([`aur`]) in the same transaction.
     pub fn install(&self, n: SnapId, pkgs: &[String], opts: PkgOpts) -> Result<PkgOutcome> {
-        self.pacman_op(n, &["-S"], pkgs, opts)
+        let rootfs = self.layout().part(Part::Rootfs, n);
+        let aur_conf = aur::conf_of(&rootfs)?;
+        if !aur_conf.enabled {
+            return self.pacman_op(n, &["-S"], pkgs, opts);
+        }
+        let repo_db = db::PkgDb::open(&rootfs)?;
+        let (repo, from_aur): (Vec<String>, Vec<String>) = pkgs
+            .iter()
+            .cloned()
+            .partition(|p| repo_db.sync_pkg(p).is_some() || repo_db.sync_satisfier(p));
+        drop(repo_db);
+        let _g = self.lock(&format!("install {n}"))?;
+        let meta = self.meta()?;
+        let op = Self::op_args(&["-S"], opts);
+        self.pkg_txn(&meta, n, false, |t, pm| {
+            if !repo.is_empty() {
+                let st = pm.run(&op, &repo)?;
+                if !st.success() {
+                    return Ok(st);
+                }
+            }
+            if from_aur.is_empty() {
+                return Ok(success_status());
+            }
+            aur::install(t.root(), n, &aur_conf, &from_aur)
+        })
     }
 
     /// Any mutating `pacman OP PKG…` (e.g. `-Syu PKG…`) as a transaction on N, then

@@ -100,9 +100,19 @@ impl Feed {
 
 fn fetch(source: &str) -> Result<Vec<u8>> {
     if source.starts_with("http://") || source.starts_with("https://") {
-        return Err(Error::Invalid(format!(
-            "fetching {source} over HTTP is not built in yet; download it and pass the file (the feed is cached after a successful read)"
-        )));
+        let fail =
+            |e: reqwest::Error| Error::Invalid(format!("fetching the security feed {source}: {e}"));
+        let client = reqwest::blocking::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .user_agent(concat!("rast/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(fail)?;
+        let resp = client
+            .get(source)
+            .send()
+            .and_then(|r| r.error_for_status())
+            .map_err(fail)?;
+        return Ok(resp.bytes().map_err(fail)?.to_vec());
     }
     let path = PathBuf::from(source.strip_prefix("file://").unwrap_or(source));
     std::fs::read(&path).map_err(Error::io(&path))
@@ -153,6 +163,25 @@ mod tests {
             "no fix published yet"
         );
         assert!(Feed::parse(b"{}").is_err());
+    }
+
+    #[test]
+    fn fetches_over_http() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut s, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap();
+            assert!(String::from_utf8_lossy(&buf[..n]).starts_with("GET /issues/all.json HTTP/1.1"));
+            write!(s, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{FEED}", FEED.len()).unwrap();
+        });
+        let d = tempfile::tempdir().unwrap();
+        let f = Feed::load(&format!("http://{addr}/issues/all.json"), d.path()).unwrap();
+        server.join().unwrap();
+        assert_eq!(f.advisories.len(), 2);
+        assert!(d.path().join("all.json").is_file());
     }
 
     #[test]
