@@ -1,5 +1,144 @@
-//! rast-embeddings — the local sentence-embedding encoder (not built yet).
+//! rast-embeddings — local sentence embeddings with all-MiniLM-L6-v2 on candle.
 //!
-//! Will own: the candle BERT encoder for all-MiniLM-L6-v2 loaded from a local folder,
-//! tokenization with `tokenizers`, length-sorted batching, mean pooling over the
-//! attention mask and L2 normalisation (as sentence-transformers does).
+//! The model is loaded from a folder holding `model.safetensors`, `config.json` and
+//! `tokenizer.json` (see [`resolve_model_dir`]). Embeddings match
+//! sentence-transformers: tokens truncated at [`MAX_TOKENS`] (256, the model's
+//! `max_seq_length`), BERT forward pass in f32, **mean pooling over the attention
+//! mask** built from each text's real length, then L2 normalisation. The shipped
+//! tokenizer.json pads every input to 128 and truncates at 128; both are switched off
+//! and padding is done here, per batch, to the longest text of the batch.
+//!
+//! Throughput: texts are sorted by token count before batching, so a batch pads to a
+//! length close to all of its members (padding is wasted compute); results come back
+//! in input order.
+
+mod resolve;
+
+use std::path::{Path, PathBuf};
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+use candle_transformers::models::bert::{BertModel, Config};
+use tokenizers::{Tokenizer, TruncationParams};
+
+pub use resolve::{resolve_model_dir, MODEL_NAME};
+
+/// Truncation length in tokens (sentence-transformers' max_seq_length for MiniLM).
+pub const MAX_TOKENS: usize = 256;
+/// Texts per forward pass (16 beats 64 on a CPU: less padding, better cache use).
+pub const BATCH: usize = 16;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("model folder {0} is missing {1}; fetch the model with scripts/fetch-model")]
+    MissingFile(PathBuf, &'static str),
+    #[error("no model folder found (tried {0}); run scripts/fetch-model, or pass --model-dir / set RAST_MODEL_DIR")]
+    NoModel(String),
+    #[error("loading the model from {path}: {reason}")]
+    Load { path: PathBuf, reason: String },
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+    #[error("model: {0}")]
+    Candle(#[from] candle_core::Error),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A loaded sentence encoder.
+pub struct Encoder {
+    model: BertModel,
+    tokenizer: Tokenizer,
+    device: Device,
+    dim: usize,
+}
+
+impl Encoder {
+    /// Loads the model from `dir` (memory-mapped weights).
+    pub fn load(dir: &Path) -> Result<Encoder> {
+        for f in ["model.safetensors", "config.json", "tokenizer.json"] {
+            if !dir.join(f).is_file() {
+                return Err(Error::MissingFile(dir.to_path_buf(), f));
+            }
+        }
+        let load_err = |reason: String| Error::Load { path: dir.to_path_buf(), reason };
+        let config: Config = serde_json::from_slice(&std::fs::read(dir.join("config.json")).map_err(|e| load_err(e.to_string()))?)
+            .map_err(|e| load_err(e.to_string()))?;
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| load_err(e.to_string()))?;
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
+            .map_err(|e| load_err(e.to_string()))?;
+        let device = Device::Cpu;
+        // SAFETY: the weights file is not modified while mapped (it is ours, read-only).
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[dir.join("model.safetensors")], DType::F32, &device)? };
+        let model = BertModel::load(vb, &config)?;
+        Ok(Encoder { model, tokenizer, device, dim: config.hidden_size })
+    }
+
+    /// Embedding width (384 for MiniLM).
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Number of tokens `text` has (after truncation, special tokens included).
+    pub fn token_count(&self, text: &str) -> Result<usize> {
+        Ok(self.tokenizer.encode(text, true).map_err(|e| Error::Tokenizer(e.to_string()))?.len())
+    }
+
+    /// Embeds one text.
+    pub fn embed_one(&self, text: &str) -> Result<Vec<f32>> {
+        Ok(self.embed(&[text])?.pop().expect("one in, one out"))
+    }
+
+    /// Embeds `texts` (any number), returning unit vectors in input order.
+    pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+        self.embed_with_progress(texts, &mut |_| {})
+    }
+
+    /// As [`Encoder::embed`], calling `progress(done)` after each batch.
+    pub fn embed_with_progress(&self, texts: &[&str], progress: &mut dyn FnMut(usize)) -> Result<Vec<Vec<f32>>> {
+        let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| encodings[i].get_ids().len());
+        let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+        let mut done = 0;
+        for batch in order.chunks(BATCH) {
+            let len = batch.iter().map(|&i| encodings[i].get_ids().len()).max().unwrap_or(0).max(1);
+            let mut ids = Vec::with_capacity(batch.len() * len);
+            let mut types = Vec::with_capacity(batch.len() * len);
+            let mut mask = Vec::with_capacity(batch.len() * len);
+            for &i in batch {
+                let e = &encodings[i];
+                let n = e.get_ids().len();
+                ids.extend_from_slice(e.get_ids());
+                types.extend_from_slice(e.get_type_ids());
+                mask.extend(std::iter::repeat_n(1u32, n));
+                ids.extend(std::iter::repeat_n(0u32, len - n));
+                types.extend(std::iter::repeat_n(0u32, len - n));
+                mask.extend(std::iter::repeat_n(0u32, len - n));
+            }
+            let shape = (batch.len(), len);
+            let ids = Tensor::from_vec(ids, shape, &self.device)?;
+            let types = Tensor::from_vec(types, shape, &self.device)?;
+            let mask = Tensor::from_vec(mask, shape, &self.device)?;
+            let hidden = self.model.forward(&ids, &types, Some(&mask))?; // (b, len, dim)
+            let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (b, len, 1)
+            let summed = hidden.broadcast_mul(&m)?.sum(1)?; // (b, dim)
+            let counts = m.sum(1)?.clamp(1e-9, f32::MAX as f64)?; // (b, 1)
+            let mean = summed.broadcast_div(&counts)?;
+            let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f32::MAX as f64)?;
+            let unit = mean.broadcast_div(&norm)?;
+            for (row, &i) in unit.to_vec2::<f32>()?.into_iter().zip(batch) {
+                out[i] = row;
+            }
+            done += batch.len();
+            progress(done);
+        }
+        Ok(out)
+    }
+}
+
+/// Cosine similarity of two unit vectors (their dot product).
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
