@@ -169,6 +169,14 @@ pub enum Command {
     /// Package tools: conflict checks, upgrade previews, orphans, keys, info, search.
     #[command(subcommand)]
     Pkg(PkgCommand),
+    /// Build or inspect the search index of packages and /etc.
+    #[command(subcommand)]
+    Index(IndexCommand),
+    /// Search packages and /etc by meaning and keywords ("program to read pdf documents").
+    Search(SearchArgs),
+    /// Configuration tools: `rast config search QUERY` searches /etc only.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Show the current snapshot.
     #[command(visible_alias = "c")]
     Current,
@@ -360,4 +368,63 @@ pub enum PkgCommand {
         #[arg(value_name = "TERM", required = true)]
         terms: Vec<String>,
     },
+}
+
+/// Where the index and the model are.
+#[derive(Args, Debug, Clone)]
+pub struct IndexLoc {
+    /// Index directory [default: /var/lib/rast/index, or [index] dir in rast.toml].
+    #[arg(long, value_name = "DIR")]
+    pub index_dir: Option<PathBuf>,
+    /// Embedding model folder [default: RAST_MODEL_DIR, /usr/share/rast/models/…, ./models/…].
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IndexCommand {
+    /// Index sync databases, the current snapshot's installed packages and /etc
+    /// (incremental: only changed documents are embedded again).
+    Build {
+        /// Sync databases (any pacman form: .db, .db.tar.gz/.zst/.xz) [default: the current snapshot's].
+        #[arg(long, value_name = "PATH", num_args = 1..)]
+        sync_dbs: Vec<PathBuf>,
+        /// Local database directory [default: the current snapshot's].
+        #[arg(long, value_name = "DIR")]
+        local_db: Option<PathBuf>,
+        /// The /etc tree to index [default: the current snapshot's /etc].
+        #[arg(long, value_name = "DIR", conflicts_with = "no_etc")]
+        etc: Option<PathBuf>,
+        /// Do not index /etc.
+        #[arg(long)]
+        no_etc: bool,
+        #[command(flatten)]
+        loc: IndexLoc,
+    },
+    /// What the index holds, how big it is, when it was built.
+    Status {
+        #[command(flatten)]
+        loc: IndexLoc,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    /// Number of results.
+    #[arg(long, default_value_t = 10)]
+    pub limit: usize,
+    /// Only packages or only config.
+    #[arg(long, value_name = "package|config")]
+    pub kind: Option<String>,
+    #[command(flatten)]
+    pub loc: IndexLoc,
+    /// What to look for (words or a phrase).
+    #[arg(value_name = "QUERY", required = true, num_args = 1..)]
+    pub query: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Search the indexed /etc (same as `rast search --kind config`).
+    Search(SearchArgs),
 }

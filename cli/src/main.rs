@@ -7,6 +7,8 @@
 
 mod args;
 mod commands;
+mod config;
+mod index_cmds;
 mod pacman_compat;
 mod pkg_cmds;
 mod render;

@@ -60,19 +60,39 @@ impl Encoder {
                 return Err(Error::MissingFile(dir.to_path_buf(), f));
             }
         }
-        let load_err = |reason: String| Error::Load { path: dir.to_path_buf(), reason };
-        let config: Config = serde_json::from_slice(&std::fs::read(dir.join("config.json")).map_err(|e| load_err(e.to_string()))?)
+        let load_err = |reason: String| Error::Load {
+            path: dir.to_path_buf(),
+            reason,
+        };
+        let config: Config = serde_json::from_slice(
+            &std::fs::read(dir.join("config.json")).map_err(|e| load_err(e.to_string()))?,
+        )
+        .map_err(|e| load_err(e.to_string()))?;
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
             .map_err(|e| load_err(e.to_string()))?;
-        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| load_err(e.to_string()))?;
         tokenizer.with_padding(None);
         tokenizer
-            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..Default::default()
+            }))
             .map_err(|e| load_err(e.to_string()))?;
         let device = Device::Cpu;
         // SAFETY: the weights file is not modified while mapped (it is ours, read-only).
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[dir.join("model.safetensors")], DType::F32, &device)? };
+        let vb = unsafe {
+            VarBuilder::from_mmaped_safetensors(
+                &[dir.join("model.safetensors")],
+                DType::F32,
+                &device,
+            )?
+        };
         let model = BertModel::load(vb, &config)?;
-        Ok(Encoder { model, tokenizer, device, dim: config.hidden_size })
+        Ok(Encoder {
+            model,
+            tokenizer,
+            device,
+            dim: config.hidden_size,
+        })
     }
 
     /// Embedding width (384 for MiniLM).
@@ -82,7 +102,11 @@ impl Encoder {
 
     /// Number of tokens `text` has (after truncation, special tokens included).
     pub fn token_count(&self, text: &str) -> Result<usize> {
-        Ok(self.tokenizer.encode(text, true).map_err(|e| Error::Tokenizer(e.to_string()))?.len())
+        Ok(self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?
+            .len())
     }
 
     /// Embeds one text.
@@ -96,14 +120,26 @@ impl Encoder {
     }
 
     /// As [`Encoder::embed`], calling `progress(done)` after each batch.
-    pub fn embed_with_progress(&self, texts: &[&str], progress: &mut dyn FnMut(usize)) -> Result<Vec<Vec<f32>>> {
-        let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| Error::Tokenizer(e.to_string()))?;
+    pub fn embed_with_progress(
+        &self,
+        texts: &[&str],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Vec<Vec<f32>>> {
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| encodings[i].get_ids().len());
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
         let mut done = 0;
         for batch in order.chunks(BATCH) {
-            let len = batch.iter().map(|&i| encodings[i].get_ids().len()).max().unwrap_or(0).max(1);
+            let len = batch
+                .iter()
+                .map(|&i| encodings[i].get_ids().len())
+                .max()
+                .unwrap_or(0)
+                .max(1);
             let mut ids = Vec::with_capacity(batch.len() * len);
             let mut types = Vec::with_capacity(batch.len() * len);
             let mut mask = Vec::with_capacity(batch.len() * len);
@@ -126,7 +162,11 @@ impl Encoder {
             let summed = hidden.broadcast_mul(&m)?.sum(1)?; // (b, dim)
             let counts = m.sum(1)?.clamp(1e-9, f32::MAX as f64)?; // (b, 1)
             let mean = summed.broadcast_div(&counts)?;
-            let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?.clamp(1e-12, f32::MAX as f64)?;
+            let norm = mean
+                .sqr()?
+                .sum_keepdim(1)?
+                .sqrt()?
+                .clamp(1e-12, f32::MAX as f64)?;
             let unit = mean.broadcast_div(&norm)?;
             for (row, &i) in unit.to_vec2::<f32>()?.into_iter().zip(batch) {
                 out[i] = row;

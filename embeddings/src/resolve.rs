@@ -19,7 +19,11 @@ pub fn candidates(flag: Option<&Path>) -> Vec<PathBuf> {
         v.push(PathBuf::from(env));
     }
     v.push(Path::new("/usr/share/rast/models").join(MODEL_NAME));
-    v.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../models").join(MODEL_NAME));
+    v.push(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../models")
+            .join(MODEL_NAME),
+    );
     v
 }
 
@@ -34,5 +38,12 @@ pub fn resolve_model_dir(flag: Option<&Path>) -> Result<PathBuf, Error> {
     c.iter()
         .find(|d| d.join("model.safetensors").is_file())
         .cloned()
-        .ok_or_else(|| Error::NoModel(c.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")))
+        .ok_or_else(|| {
+            Error::NoModel(
+                c.iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        })
 }

@@ -1,0 +1,71 @@
+//! `/etc/rast/rast.toml` (or `--config FILE` / `RAST_CONFIG`): settings that commands
+//! read when no flag overrides them. A missing file means all defaults; a malformed
+//! one is an error naming the file.
+//!
+//! ```toml
+//! [index]
+//! dir = "/var/lib/rast/index"
+//! backend = "embedded"            # or "qdrant"
+//! url = "http://127.0.0.1:6334"   # qdrant
+//! collection = "rast"
+//! api_key_env = "QDRANT_API_KEY"  # the key is read from this environment variable
+//! allow = ["/etc/sudoers.d/10-wheel"]   # index these even if not world-readable
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub index: IndexConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexConfig {
+    pub dir: Option<PathBuf>,
+    pub backend: Option<String>,
+    pub url: Option<String>,
+    pub collection: Option<String>,
+    pub api_key_env: Option<String>,
+    #[serde(default)]
+    pub allow: Vec<PathBuf>,
+}
+
+/// The config file to read.
+pub fn path() -> PathBuf {
+    std::env::var_os("RAST_CONFIG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/etc/rast/rast.toml"))
+}
+
+pub fn load(p: &Path) -> Result<Config> {
+    match std::fs::read_to_string(p) {
+        Ok(text) => toml::from_str(&text)
+            .with_context(|| format!("{} is not a valid rast config", p.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", p.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_index_section_and_rejects_typos() {
+        let c: Config = toml::from_str("[index]\nbackend = \"qdrant\"\nurl = \"http://127.0.0.1:6334\"\nallow = [\"/etc/x\"]\n").unwrap();
+        assert_eq!(c.index.backend.as_deref(), Some("qdrant"));
+        assert_eq!(c.index.allow, vec![PathBuf::from("/etc/x")]);
+        assert!(toml::from_str::<Config>("[index]\nbakend = 1\n").is_err());
+        assert!(load(Path::new("/nonexistent/rast.toml"))
+            .unwrap()
+            .index
+            .dir
+            .is_none());
+    }
+}

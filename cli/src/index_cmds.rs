@@ -1,0 +1,311 @@
+//! `rast index build|status`, `rast search`, `rast config search`.
+//!
+//! Defaults follow the system rast manages: on rastOS the current snapshot's sync and
+//! local databases (`usr/share/ast/db`) and its /etc; on a plain Arch system
+//! `/var/lib/pacman` and `/etc`. The index lives in `/var/lib/rast/index` unless
+//! `--index-dir` or `[index] dir` says otherwise.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use rast_pkgindex::doc::Kind;
+use rast_pkgindex::index::{self, Backend, Progress, Searcher, Sources};
+use rast_pkgindex::qdrant::QdrantConfig;
+use rast_snapshot::{Mode, Part, Rast};
+use serde_json::json;
+
+use crate::args::{Cli, IndexCommand, IndexLoc, SearchArgs};
+use crate::commands::print_json;
+use crate::config;
+
+/// What the defaults are derived from.
+struct System {
+    /// Root filesystem holding `usr/share/ast/db` (rastOS) or `var/lib/pacman`.
+    db_root: PathBuf,
+    db_rel: &'static str,
+    etc: PathBuf,
+    var: PathBuf,
+    snapshot: Option<String>,
+}
+
+fn system(cli: &Cli) -> System {
+    if let Ok(r) = Rast::open(&cli.root) {
+        let l = r.layout();
+        let current = r.current().ok().flatten();
+        match (l.mode, current) {
+            (Mode::TopLevel, Some(n)) => {
+                return System {
+                    db_root: l.part(Part::Rootfs, n),
+                    db_rel: rast_snapshot::layout::PACMAN_DB,
+                    etc: l.part(Part::Etc, n),
+                    var: l.root.join("@var"),
+                    snapshot: Some(n.to_string()),
+                }
+            }
+            (Mode::Live, n) => {
+                return System {
+                    db_root: cli.root.clone(),
+                    db_rel: rast_snapshot::layout::PACMAN_DB,
+                    etc: cli.root.join("etc"),
+                    var: cli.root.join("var"),
+                    snapshot: n.map(|n| n.to_string()),
+                }
+            }
+            _ => {}
+        }
+    }
+    System {
+        db_root: cli.root.clone(),
+        db_rel: "var/lib/pacman",
+        etc: cli.root.join("etc"),
+        var: cli.root.join("var"),
+        snapshot: None,
+    }
+}
+
+fn index_dir(loc: &IndexLoc, cfg: &config::Config, sys: &System) -> PathBuf {
+    loc.index_dir
+        .clone()
+        .or_else(|| cfg.index.dir.clone())
+        .unwrap_or_else(|| sys.var.join("lib/rast/index"))
+}
+
+fn backend(cfg: &config::Config, sys: &System) -> Result<Backend> {
+    match cfg.index.backend.as_deref() {
+        None | Some("embedded") | Some("flat") => Ok(Backend::Flat),
+        Some("qdrant") => {
+            let url = cfg
+                .index
+                .url
+                .clone()
+                .context("[index] backend = \"qdrant\" needs url = \"http://HOST:6334\"")?;
+            let key_env = cfg
+                .index
+                .api_key_env
+                .clone()
+                .unwrap_or_else(|| "QDRANT_API_KEY".into());
+            let host = nix::unistd::gethostname()
+                .ok()
+                .and_then(|h| h.into_string().ok())
+                .unwrap_or_else(|| "localhost".into());
+            Ok(Backend::Qdrant(QdrantConfig {
+                url,
+                collection: cfg
+                    .index
+                    .collection
+                    .clone()
+                    .unwrap_or_else(|| "rast".into()),
+                api_key: std::env::var(&key_env).ok(),
+                host,
+                snapshot: sys.snapshot.clone().unwrap_or_default(),
+            }))
+        }
+        Some(other) => bail!("unknown [index] backend {other:?}: use \"embedded\" or \"qdrant\""),
+    }
+}
+
+fn encoder(loc: &IndexLoc) -> Result<rast_embeddings::Encoder> {
+    let dir = rast_embeddings::resolve_model_dir(loc.model_dir.as_deref())?;
+    Ok(rast_embeddings::Encoder::load(&dir)?)
+}
+
+fn default_sync_dbs(sys: &System) -> Vec<PathBuf> {
+    let dir = sys.db_root.join(sys.db_rel).join("sync");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "db"))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+pub fn index(cli: &Cli, cmd: &IndexCommand) -> Result<ExitCode> {
+    let cfg = config::load(&config::path())?;
+    let sys = system(cli);
+    match cmd {
+        IndexCommand::Status { loc } => {
+            let st = index::status(&index_dir(loc, &cfg, &sys))?;
+            if cli.json {
+                print_json(&serde_json::to_value(&st)?);
+            } else {
+                let when = humantime::format_rfc3339_seconds(
+                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(st.built_at),
+                );
+                println!("index:     {}", st.dir.display());
+                println!(
+                    "documents: {} packages, {} config chunks",
+                    st.packages, st.configs
+                );
+                println!("model:     {} ({} vectors store)", st.model, st.backend);
+                println!("built:     {when}");
+                println!("size:      {:.1} MiB", st.bytes_on_disk as f64 / 1048576.0);
+                for s in &st.sources {
+                    println!("source:    {s}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        IndexCommand::Build {
+            sync_dbs,
+            local_db,
+            etc,
+            no_etc,
+            loc,
+        } => {
+            let dir = index_dir(loc, &cfg, &sys);
+            let sync_dbs = if sync_dbs.is_empty() {
+                default_sync_dbs(&sys)
+            } else {
+                sync_dbs.clone()
+            };
+            if sync_dbs.is_empty() {
+                bail!(
+                    "no sync databases found in {} (pass --sync-dbs, or run `rast -Syu` first)",
+                    sys.db_root.join(sys.db_rel).join("sync").display()
+                );
+            }
+            let local = local_db.clone().or_else(|| {
+                Some(sys.db_root.join(sys.db_rel).join("local")).filter(|p| p.is_dir())
+            });
+            let etc_dir = if *no_etc {
+                None
+            } else {
+                Some(etc.clone().unwrap_or_else(|| sys.etc.clone()))
+            };
+            if let Some(e) = &etc_dir {
+                if !e.is_dir() {
+                    bail!(
+                        "{} is not a directory (pass --etc DIR or --no-etc)",
+                        e.display()
+                    );
+                }
+            }
+            let src = Sources {
+                sync_dbs,
+                local_db: local,
+                etc: etc_dir,
+                allow: cfg.index.allow.clone(),
+                snapshot: sys.snapshot.clone(),
+            };
+            let be = backend(&cfg, &sys)?;
+            let enc = encoder(loc)?;
+            let report = build_with_progress(cli, &dir, &src, &be, &enc)?;
+            if cli.json {
+                print_json(&json!({ "index_dir": dir, "report": report }));
+            } else {
+                println!(
+                    "indexed {} packages and {} config chunks ({} files; {} skipped as secret, {} unreadable) in {}",
+                    report.packages,
+                    report.configs,
+                    report.config_files,
+                    report.skipped_secret_files,
+                    report.skipped_unreadable_files,
+                    dir.display()
+                );
+                let rate = if report.embed_seconds > 0.0 {
+                    report.embedded as f64 / report.embed_seconds
+                } else {
+                    0.0
+                };
+                println!("embedded {} new or changed documents ({rate:.0}/s), removed {}, {:.2} s in all", report.embedded, report.removed, report.seconds);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn build_with_progress(
+    cli: &Cli,
+    dir: &Path,
+    src: &Sources,
+    be: &Backend,
+    enc: &rast_embeddings::Encoder,
+) -> Result<index::BuildReport> {
+    let tty = std::io::stderr().is_terminal() && !cli.json;
+    let bar = indicatif::ProgressBar::hidden();
+    let mut last_log = std::time::Instant::now();
+    let r = index::build(dir, src, be, enc, &mut |p| match p {
+        Progress::Collected { docs, to_embed } => {
+            if tty {
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.set_length(to_embed as u64);
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{spinner} embedding {pos}/{len} documents [{bar:30}] {per_sec} ETA {eta}",
+                    )
+                    .expect("template")
+                    .progress_chars("=> "),
+                );
+            }
+            if !cli.json {
+                eprintln!("rast: {docs} documents, {to_embed} to embed");
+            }
+        }
+        Progress::Embedded { done, total } => {
+            if tty {
+                bar.set_position(done as u64);
+            } else if !cli.json && (last_log.elapsed().as_secs() >= 10 || done == total) {
+                eprintln!("rast: embedded {done}/{total}");
+                last_log = std::time::Instant::now();
+            }
+        }
+    });
+    bar.finish_and_clear();
+    Ok(r?)
+}
+
+pub fn search(cli: &Cli, a: &SearchArgs, force_kind: Option<Kind>) -> Result<ExitCode> {
+    let cfg = config::load(&config::path())?;
+    let sys = system(cli);
+    let kind = match (force_kind, &a.kind) {
+        (Some(k), _) => Some(k),
+        (None, Some(k)) => Some(k.parse::<Kind>().map_err(anyhow::Error::msg)?),
+        (None, None) => None,
+    };
+    let dir = index_dir(&a.loc, &cfg, &sys);
+    let searcher = Searcher::open(&dir, &backend(&cfg, &sys)?, encoder(&a.loc)?)?;
+    let query = a.query.join(" ");
+    let hits = searcher.search(&query, a.limit, kind)?;
+    if cli.json {
+        print_json(&json!({ "query": query, "results": hits }));
+    } else if hits.is_empty() {
+        eprintln!("rast: nothing found for {query:?}");
+        return Ok(ExitCode::FAILURE);
+    } else {
+        for h in &hits {
+            match h.kind {
+                Kind::Package => {
+                    println!(
+                        "{}/{} {}{}",
+                        h.repo.as_deref().unwrap_or(""),
+                        h.name,
+                        h.version.as_deref().unwrap_or(""),
+                        if h.installed { " [installed]" } else { "" }
+                    );
+                    println!("    {}", h.snippet);
+                }
+                Kind::Config => {
+                    let (a, b) = h.lines.unwrap_or((0, 0));
+                    println!(
+                        "{}:{a}-{b}{}",
+                        h.name,
+                        h.section
+                            .as_deref()
+                            .map(|s| format!(" [{s}]"))
+                            .unwrap_or_default()
+                    );
+                    for l in h.snippet.lines() {
+                        println!("    {l}");
+                    }
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

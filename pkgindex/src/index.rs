@@ -1,0 +1,489 @@
+//! Building and querying the hybrid index.
+//!
+//! Index dir layout: `bm25/` (tantivy), `vectors.bin` (flat store, unless Qdrant is
+//! configured), `state.json` (per document: content hash and embedding-text hash, plus
+//! what was indexed and when). A rebuild compares hashes: only documents whose
+//! embedding text changed are embedded again, only changed documents are rewritten in
+//! BM25, and removed ones are deleted from both. `state.json` is written last (temp +
+//! rename): a build that dies half-way is redone by the next one, never trusted.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rast_embeddings::Encoder;
+use serde::{Deserialize, Serialize};
+
+use crate::bm25::Bm25;
+use crate::doc::{Doc, Kind};
+use crate::etcwalk::{self, WalkReport};
+use crate::pacdb::{self, Package};
+use crate::qdrant::{QdrantConfig, QdrantStore};
+use crate::rank;
+use crate::vectors::{FlatStore, VectorStore};
+use crate::{Error, Result};
+
+/// Where documents come from.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    pub sync_dbs: Vec<PathBuf>,
+    pub local_db: Option<PathBuf>,
+    pub etc: Option<PathBuf>,
+    /// `/etc/...` paths indexed even if not world-readable.
+    pub allow: Vec<PathBuf>,
+    /// The snapshot the local database belongs to (shown in results).
+    pub snapshot: Option<String>,
+}
+
+/// Which vector store.
+#[derive(Clone, Debug, Default)]
+pub enum Backend {
+    #[default]
+    Flat,
+    Qdrant(QdrantConfig),
+}
+
+/// Persistent per-index state.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct State {
+    pub version: u32,
+    pub model: String,
+    pub dim: usize,
+    pub backend: String,
+    pub built_at: u64,
+    pub sources: Vec<String>,
+    /// id → (content hash, embedding-text hash).
+    pub docs: BTreeMap<String, (String, String)>,
+}
+
+/// What a build did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct BuildReport {
+    pub packages: usize,
+    pub configs: usize,
+    pub embedded: usize,
+    pub rewritten: usize,
+    pub removed: usize,
+    pub config_files: usize,
+    pub skipped_secret_files: usize,
+    pub skipped_unreadable_files: usize,
+    pub seconds: f64,
+    pub embed_seconds: f64,
+}
+
+/// Progress of a build, for bars.
+#[derive(Clone, Copy, Debug)]
+pub enum Progress {
+    Collected { docs: usize, to_embed: usize },
+    Embedded { done: usize, total: usize },
+}
+
+fn state_path(dir: &Path) -> PathBuf {
+    dir.join("state.json")
+}
+
+pub fn load_state(dir: &Path) -> Result<Option<State>> {
+    match std::fs::read(state_path(dir)) {
+        Ok(b) => Ok(Some(serde_json::from_slice(&b).map_err(|e| {
+            Error::Index(format!("{}: {e}", state_path(dir).display()))
+        })?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::Io(state_path(dir), e)),
+    }
+}
+
+fn save_state(dir: &Path, s: &State) -> Result<()> {
+    let p = state_path(dir);
+    let tmp = dir.join(".state.json.tmp");
+    let bytes = serde_json::to_vec(s).map_err(|e| Error::Index(e.to_string()))?;
+    std::fs::write(&tmp, bytes).map_err(|e| Error::Io(tmp.clone(), e))?;
+    std::fs::File::open(&tmp)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| Error::Io(tmp.clone(), e))?;
+    std::fs::rename(&tmp, &p).map_err(|e| Error::Io(p, e))
+}
+
+/// Every document the sources describe.
+pub fn collect(src: &Sources) -> Result<(Vec<Doc>, WalkReport)> {
+    let local: Vec<Package> = match &src.local_db {
+        Some(d) => pacdb::read_local(d)?,
+        None => Vec::new(),
+    };
+    let local_by_name: HashMap<&str, &Package> =
+        local.iter().map(|p| (p.name.as_str(), p)).collect();
+    let mut docs = Vec::new();
+    let mut in_sync: std::collections::HashSet<String> = Default::default();
+    for db in &src.sync_dbs {
+        for p in pacdb::read_sync(db)? {
+            in_sync.insert(p.name.clone());
+            docs.push(Doc::package(
+                &p,
+                local_by_name.get(p.name.as_str()).copied(),
+                src.snapshot.as_deref(),
+            ));
+        }
+    }
+    for p in &local {
+        if !in_sync.contains(&p.name) {
+            docs.push(Doc::package(p, Some(p), src.snapshot.as_deref()));
+        }
+    }
+    let mut report = WalkReport::default();
+    if let Some(etc) = &src.etc {
+        let (chunks, rep) = etcwalk::walk(etc, &src.allow);
+        report = rep;
+        docs.extend(chunks.iter().map(Doc::config));
+    }
+    // Ids are unique by construction except for a package listed twice in one repo.
+    let mut seen = std::collections::HashSet::new();
+    docs.retain(|d| seen.insert(d.id.clone()));
+    Ok((docs, report))
+}
+
+fn open_store(dir: &Path, backend: &Backend, dim: usize) -> Result<Box<dyn VectorStore>> {
+    Ok(match backend {
+        Backend::Flat => Box::new(FlatStore::open(dir, dim)?),
+        Backend::Qdrant(cfg) => Box::new(QdrantStore::connect(cfg.clone(), dim)?),
+    })
+}
+
+fn backend_name(b: &Backend) -> String {
+    match b {
+        Backend::Flat => "embedded".into(),
+        Backend::Qdrant(c) => format!("qdrant {} ({})", c.url, c.collection),
+    }
+}
+
+/// Builds or updates the index in `dir` from `src`.
+pub fn build(
+    dir: &Path,
+    src: &Sources,
+    backend: &Backend,
+    enc: &Encoder,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<BuildReport> {
+    let t0 = Instant::now();
+    std::fs::create_dir_all(dir).map_err(|e| Error::Io(dir.to_path_buf(), e))?;
+    let (docs, walk) = collect(src)?;
+    let mut state = load_state(dir)?.unwrap_or_default();
+    let backend_id = backend_name(backend);
+    if state.dim != enc.dim()
+        || state.backend != backend_id
+        || state.model != rast_embeddings::MODEL_NAME
+    {
+        state.docs.clear(); // different model or store: everything is new
+    }
+    let ids: std::collections::HashSet<&str> = docs.iter().map(|d| d.id.as_str()).collect();
+    let removed: Vec<String> = state
+        .docs
+        .keys()
+        .filter(|id| !ids.contains(id.as_str()))
+        .cloned()
+        .collect();
+    let mut to_embed = Vec::new();
+    let mut to_rewrite = Vec::new();
+    let mut embed_hashes = HashMap::new();
+    for d in &docs {
+        let eh = d.embed_hash();
+        match state.docs.get(&d.id) {
+            Some((full, old_eh)) => {
+                if *old_eh != eh {
+                    to_embed.push(d);
+                }
+                if *full != d.hash {
+                    to_rewrite.push(d);
+                }
+            }
+            None => {
+                to_embed.push(d);
+                to_rewrite.push(d);
+            }
+        }
+        embed_hashes.insert(d.id.as_str(), eh);
+    }
+    progress(Progress::Collected {
+        docs: docs.len(),
+        to_embed: to_embed.len(),
+    });
+    let te = Instant::now();
+    let texts: Vec<String> = to_embed.iter().map(|d| d.embed_text()).collect();
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let total = refs.len();
+    let vecs = enc
+        .embed_with_progress(&refs, &mut |done| {
+            progress(Progress::Embedded { done, total })
+        })
+        .map_err(|e| Error::Index(e.to_string()))?;
+    let embed_seconds = te.elapsed().as_secs_f64();
+    let mut store = open_store(dir, backend, enc.dim())?;
+    if !vecs.is_empty()
+        || !removed.is_empty()
+        || store.len() == 0 && !docs.is_empty() && state.docs.is_empty()
+    {
+        store.apply(
+            to_embed.iter().map(|d| d.id.clone()).zip(vecs).collect(),
+            &removed,
+        )?;
+    }
+    let bm = Bm25::open_or_create(&dir.join("bm25"))?;
+    let mut w = bm.writer()?;
+    for id in &removed {
+        bm.delete(&w, id);
+    }
+    for d in &to_rewrite {
+        bm.put(&w, d)?;
+    }
+    w.commit().map_err(|e| Error::Index(e.to_string()))?;
+    drop(w);
+    state.version = 1;
+    state.model = rast_embeddings::MODEL_NAME.into();
+    state.dim = enc.dim();
+    state.backend = backend_id;
+    state.built_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut srcs: Vec<String> = src
+        .sync_dbs
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    srcs.extend(src.local_db.iter().map(|p| p.display().to_string()));
+    srcs.extend(src.etc.iter().map(|p| p.display().to_string()));
+    state.sources = srcs;
+    state.docs = docs
+        .iter()
+        .map(|d| {
+            (
+                d.id.clone(),
+                (d.hash.clone(), embed_hashes[d.id.as_str()].clone()),
+            )
+        })
+        .collect();
+    save_state(dir, &state)?;
+    Ok(BuildReport {
+        packages: docs.iter().filter(|d| d.kind() == Kind::Package).count(),
+        configs: docs.iter().filter(|d| d.kind() == Kind::Config).count(),
+        embedded: to_embed.len(),
+        rewritten: to_rewrite.len(),
+        removed: removed.len(),
+        config_files: walk.files,
+        skipped_secret_files: walk.skipped_secret,
+        skipped_unreadable_files: walk.skipped_unreadable,
+        seconds: t0.elapsed().as_secs_f64(),
+        embed_seconds,
+    })
+}
+
+/// Summary for `rast index status`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Status {
+    pub dir: PathBuf,
+    pub packages: usize,
+    pub configs: usize,
+    pub model: String,
+    pub backend: String,
+    pub built_at: u64,
+    pub sources: Vec<String>,
+    pub bytes_on_disk: u64,
+}
+
+pub fn status(dir: &Path) -> Result<Status> {
+    let s = load_state(dir)?
+        .ok_or_else(|| Error::NoIndex(dir.to_path_buf(), "no state.json".into()))?;
+    let bytes = walkdir::WalkDir::new(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    Ok(Status {
+        dir: dir.to_path_buf(),
+        packages: s
+            .docs
+            .keys()
+            .filter(|i| Kind::of_id(i) == Kind::Package)
+            .count(),
+        configs: s
+            .docs
+            .keys()
+            .filter(|i| Kind::of_id(i) == Kind::Config)
+            .count(),
+        model: s.model,
+        backend: s.backend,
+        built_at: s.built_at,
+        sources: s.sources,
+        bytes_on_disk: bytes,
+    })
+}
+
+/// One search result.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Hit {
+    pub kind: Kind,
+    /// Package name, or config path.
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Config: `[section]` and line range.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<(usize, usize)>,
+    pub snippet: String,
+    pub score: f32,
+    pub installed: bool,
+    pub id: String,
+}
+
+/// An open index, ready to answer queries (keep it around to answer many).
+pub struct Searcher {
+    bm25: Bm25,
+    vectors: Box<dyn VectorStore>,
+    encoder: Encoder,
+    cache: std::sync::Mutex<HashMap<String, Vec<f32>>>,
+}
+
+impl Searcher {
+    pub fn open(dir: &Path, backend: &Backend, encoder: Encoder) -> Result<Searcher> {
+        if load_state(dir)?.is_none() {
+            return Err(Error::NoIndex(
+                dir.to_path_buf(),
+                "run `rast index build` first".into(),
+            ));
+        }
+        let bm25 = Bm25::open(&dir.join("bm25"))?;
+        let vectors = open_store(dir, backend, encoder.dim())?;
+        Ok(Searcher {
+            bm25,
+            vectors,
+            encoder,
+            cache: Default::default(),
+        })
+    }
+
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
+    /// Embeds a query, remembering the last few hundred.
+    pub fn embed_query(&self, q: &str) -> Result<Vec<f32>> {
+        if let Some(v) = self.cache.lock().expect("cache").get(q) {
+            return Ok(v.clone());
+        }
+        let v = self
+            .encoder
+            .embed_one(q)
+            .map_err(|e| Error::Index(e.to_string()))?;
+        let mut c = self.cache.lock().expect("cache");
+        if c.len() > 512 {
+            c.clear();
+        }
+        c.insert(q.to_string(), v.clone());
+        Ok(v)
+    }
+
+    /// Hybrid search: exact package names first, then reciprocal-rank fusion of BM25
+    /// and vector hits.
+    pub fn search(&self, query: &str, limit: usize, kind: Option<Kind>) -> Result<Vec<Hit>> {
+        self.search_with(&rank::Params::default(), query, limit, kind)
+    }
+
+    /// [`Searcher::search`] with explicit fusion parameters (for tuning).
+    pub fn search_with(
+        &self,
+        params: &rank::Params,
+        query: &str,
+        limit: usize,
+        kind: Option<Kind>,
+    ) -> Result<Vec<Hit>> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let depth = (limit * 5).max(50);
+        let exact = if kind != Some(Kind::Config) {
+            self.bm25.exact(query)?
+        } else {
+            Vec::new()
+        };
+        let lexical = self
+            .bm25
+            .search(query, depth, kind, params.lexical_all_words)?;
+        let dense = self
+            .vectors
+            .search(&self.embed_query(query)?, depth, kind)?;
+        let fused = rank::fuse_with(params, &exact, &lexical, &dense);
+        let mut out = Vec::with_capacity(limit);
+        for (id, score) in fused.into_iter().take(limit) {
+            if let Some(d) = self.bm25.fetch(&id)? {
+                out.push(to_hit(d, score, query));
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn len(&self) -> u64 {
+        self.bm25.count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+fn to_hit(d: Doc, score: f32, query: &str) -> Hit {
+    match d.kind() {
+        Kind::Package => Hit {
+            kind: Kind::Package,
+            snippet: d.desc.clone(),
+            repo: Some(d.repo.clone()),
+            version: Some(d.version.clone()),
+            section: None,
+            lines: None,
+            installed: d.installed,
+            name: d.name,
+            score,
+            id: d.id,
+        },
+        Kind::Config => Hit {
+            kind: Kind::Config,
+            snippet: snippet(&d.text, query),
+            repo: None,
+            version: None,
+            section: (!d.section.is_empty()).then(|| d.section.clone()),
+            lines: Some(d.lines),
+            installed: false,
+            name: d.name,
+            score,
+            id: d.id,
+        },
+    }
+}
+
+/// Up to three lines of `text`, preferring lines that contain a query word.
+pub fn snippet(text: &str, query: &str) -> String {
+    let words: Vec<String> = query
+        .split_whitespace()
+        .map(|w| w.to_lowercase())
+        .filter(|w| w.len() > 2)
+        .collect();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let hit = lines.iter().position(|l| {
+        let l = l.to_lowercase();
+        words.iter().any(|w| l.contains(w.as_str()))
+    });
+    let start = hit
+        .unwrap_or(0)
+        .saturating_sub(if hit.is_some() { 1 } else { 0 });
+    lines
+        .iter()
+        .skip(start)
+        .take(3)
+        .map(|l| l.trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
