@@ -216,10 +216,7 @@ pub fn build(
         .map_err(|e| Error::Index(e.to_string()))?;
     let embed_seconds = te.elapsed().as_secs_f64();
     let mut store = open_store(dir, backend, enc.dim())?;
-    if !vecs.is_empty()
-        || !removed.is_empty()
-        || store.len() == 0 && !docs.is_empty() && state.docs.is_empty()
-    {
+    if !vecs.is_empty() || !removed.is_empty() {
         store.apply(
             to_embed.iter().map(|d| d.id.clone()).zip(vecs).collect(),
             &removed,
