@@ -6,13 +6,16 @@
 use rast_pkgindex::index::{Backend, Searcher};
 use rast_pkgindex::rank::Params;
 
+/// A query and the package names that answer it.
+type Case = (String, Vec<String>);
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = std::path::PathBuf::from(&args[0]);
     let enc =
         rast_embeddings::Encoder::load(&rast_embeddings::resolve_model_dir(None).unwrap()).unwrap();
     let s = Searcher::open(&dir, &Backend::Flat, enc).unwrap();
-    let sets: Vec<(String, Vec<(String, Vec<String>)>)> = args[1..]
+    let sets: Vec<(String, Vec<Case>)> = args[1..]
         .iter()
         .map(|p| {
             let cases = std::fs::read_to_string(p)
