@@ -30,6 +30,42 @@ pub fn rast_bin() -> PathBuf {
     bin
 }
 
+/// `../shared` beside the repository (real Arch data, read-only).
+pub fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+}
+
+/// Runs `rast ARGS…` without a filesystem (index and search need none).
+pub fn rast(args: &[&str]) -> Output {
+    Command::new(rast_bin()).args(args).env_remove("RAST_ROOT").stdin(Stdio::null()).output().unwrap()
+}
+
+/// As [`rast`], asserting success; returns stdout.
+pub fn rast_ok(args: &[&str]) -> String {
+    let out = rast(args);
+    assert!(out.status.success(), "rast {args:?} failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// An index of Arch 2022 core+extra+multilib (3,568 packages), built once per build
+/// directory (embedding takes ~30 s) and shared by the tests that only read it.
+pub fn arch2022_index() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = target_profile_dir().join("test-index-arch2022");
+        let lock = std::fs::File::create(target_profile_dir().join("test-index.lock")).unwrap();
+        lock.lock().unwrap();
+        if !dir.join("state.json").is_file() {
+            let d = shared().join("data/arch-sync-2022");
+            let dbs: Vec<String> = ["core", "extra", "multilib"].iter().map(|r| d.join(format!("{r}.db.tar.gz")).display().to_string()).collect();
+            let mut args = vec!["index", "build", "--no-etc", "--index-dir", dir.to_str().unwrap(), "--sync-dbs"];
+            args.extend(dbs.iter().map(String::as_str));
+            rast_ok(&args);
+        }
+        dir
+    })
+}
+
 /// Source of the test fixtures.
 pub fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
