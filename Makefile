@@ -10,6 +10,7 @@ all: build
 
 deps:
 	scripts/setup-deps
+	scripts/fetch-model
 
 build: deps
 	$(CARGO) build --workspace --all-targets

@@ -15,7 +15,12 @@ fn search(index: &Path, extra: &[&str], query: &str) -> Value {
 }
 
 fn names(v: &Value) -> Vec<String> {
-    v["results"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap().to_string()).collect()
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
@@ -25,8 +30,17 @@ fn relevance_gate_on_the_dev_set() {
     let (mut hits, mut rr, mut n) = (0, 0.0, 0);
     for line in set.lines().filter(|l| !l.trim().is_empty()) {
         let case: Value = serde_json::from_str(line).unwrap();
-        let rel: Vec<&str> = case["relevant"].as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
-        let got = names(&search(idx, &["--limit", "10"], case["query"].as_str().unwrap()));
+        let rel: Vec<&str> = case["relevant"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap())
+            .collect();
+        let got = names(&search(
+            idx,
+            &["--limit", "10"],
+            case["query"].as_str().unwrap(),
+        ));
         n += 1;
         if let Some(r) = got.iter().position(|g| rel.contains(&g.as_str())) {
             hits += (r < 5) as usize;
@@ -43,18 +57,40 @@ fn results_have_the_documented_shape_and_exact_names_come_first() {
     let idx = arch2022_index();
     let v = search(idx, &["--limit", "3"], "firefox");
     let r = &v["results"][0];
-    assert_eq!((r["kind"].as_str(), r["name"].as_str(), r["repo"].as_str()), (Some("package"), Some("firefox"), Some("extra")));
-    assert!(r["score"].as_f64().unwrap() > 0.0 && r["version"].is_string() && r["snippet"].is_string());
+    assert_eq!(
+        (r["kind"].as_str(), r["name"].as_str(), r["repo"].as_str()),
+        (Some("package"), Some("firefox"), Some("extra"))
+    );
+    assert!(
+        r["score"].as_f64().unwrap() > 0.0 && r["version"].is_string() && r["snippet"].is_string()
+    );
     assert_eq!(v["results"].as_array().unwrap().len(), 3);
     // A provides is an exact match too ("sh" is provided by bash).
     assert_eq!(names(&search(idx, &["--limit", "3"], "sh"))[0], "bash");
     // Query syntax characters are text, not errors.
-    rast_ok(&["search", "--index-dir", idx.to_str().unwrap(), "c++ (compiler) AND \"x"]);
-    let st: Value = serde_json::from_str(&rast_ok(&["--json", "index", "status", "--index-dir", idx.to_str().unwrap()])).unwrap();
-    assert_eq!((st["packages"].as_u64(), st["configs"].as_u64()), (Some(3568), Some(0)));
+    rast_ok(&[
+        "search",
+        "--index-dir",
+        idx.to_str().unwrap(),
+        "c++ (compiler) AND \"x",
+    ]);
+    let st: Value = serde_json::from_str(&rast_ok(&[
+        "--json",
+        "index",
+        "status",
+        "--index-dir",
+        idx.to_str().unwrap(),
+    ]))
+    .unwrap();
+    assert_eq!(
+        (st["packages"].as_u64(), st["configs"].as_u64()),
+        (Some(3568), Some(0))
+    );
     // No index: a clear error.
     let out = rast(&["search", "--index-dir", "/nonexistent/idx", "x"]);
-    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("rast index build"));
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("rast index build")
+    );
 }
 
 #[test]
@@ -65,15 +101,44 @@ fn every_sync_database_form_reads_the_same() {
     let tmp = tempfile::tempdir().unwrap();
     let core = d.join("arch-sync-2022/core.db.tar.gz");
     let raw = tmp.path().join("core.tar");
-    assert!(Command::new("sh").arg("-c").arg(format!("gzip -dc {} > {}", core.display(), raw.display())).status().unwrap().success());
-    for (name, cmd) in [("core.db", "cat"), ("core.db.tar.zst", "zstd -q -c"), ("core.db.tar.xz", "xz -c")] {
+    assert!(Command::new("sh")
+        .arg("-c")
+        .arg(format!("gzip -dc {} > {}", core.display(), raw.display()))
+        .status()
+        .unwrap()
+        .success());
+    for (name, cmd) in [
+        ("core.db", "cat"),
+        ("core.db.tar.zst", "zstd -q -c"),
+        ("core.db.tar.xz", "xz -c"),
+    ] {
         let out = tmp.path().join(name);
-        assert!(Command::new("sh").arg("-c").arg(format!("{cmd} {} > {}", raw.display(), out.display())).status().unwrap().success());
+        assert!(Command::new("sh")
+            .arg("-c")
+            .arg(format!("{cmd} {} > {}", raw.display(), out.display()))
+            .status()
+            .unwrap()
+            .success());
     }
     let count = |db: &Path, idx: &str| -> u64 {
         let dir = tmp.path().join(format!("idx-{idx}"));
-        rast_ok(&["index", "build", "--no-etc", "--index-dir", dir.to_str().unwrap(), "--sync-dbs", db.to_str().unwrap()]);
-        let st: Value = serde_json::from_str(&rast_ok(&["--json", "index", "status", "--index-dir", dir.to_str().unwrap()])).unwrap();
+        rast_ok(&[
+            "index",
+            "build",
+            "--no-etc",
+            "--index-dir",
+            dir.to_str().unwrap(),
+            "--sync-dbs",
+            db.to_str().unwrap(),
+        ]);
+        let st: Value = serde_json::from_str(&rast_ok(&[
+            "--json",
+            "index",
+            "status",
+            "--index-dir",
+            dir.to_str().unwrap(),
+        ]))
+        .unwrap();
         st["packages"].as_u64().unwrap()
     };
     let want = count(&core, "gz");
@@ -89,9 +154,21 @@ fn make_db(path: &Path, pkgs: &[(&str, &str, &str)]) {
     for (n, v, d) in pkgs {
         let p = dir.path().join(format!("{n}-{v}"));
         std::fs::create_dir_all(&p).unwrap();
-        std::fs::write(p.join("desc"), format!("%NAME%\n{n}\n\n%VERSION%\n{v}\n\n%DESC%\n{d}\n\n")).unwrap();
+        std::fs::write(
+            p.join("desc"),
+            format!("%NAME%\n{n}\n\n%VERSION%\n{v}\n\n%DESC%\n{d}\n\n"),
+        )
+        .unwrap();
     }
-    assert!(Command::new("tar").arg("czf").arg(path).arg("-C").arg(dir.path()).arg(".").status().unwrap().success());
+    assert!(Command::new("tar")
+        .arg("czf")
+        .arg(path)
+        .arg("-C")
+        .arg(dir.path())
+        .arg(".")
+        .status()
+        .unwrap()
+        .success());
 }
 
 #[test]
@@ -100,52 +177,164 @@ fn rebuilds_embed_only_what_changed() {
     let db = tmp.path().join("mini.db.tar.gz");
     let idx = tmp.path().join("idx");
     let build = || -> Value {
-        serde_json::from_str(&rast_ok(&["--json", "index", "build", "--no-etc", "--index-dir", idx.to_str().unwrap(), "--sync-dbs", db.to_str().unwrap()])).unwrap()
+        serde_json::from_str(&rast_ok(&[
+            "--json",
+            "index",
+            "build",
+            "--no-etc",
+            "--index-dir",
+            idx.to_str().unwrap(),
+            "--sync-dbs",
+            db.to_str().unwrap(),
+        ]))
+        .unwrap()
     };
-    make_db(&db, &[("alpha", "1-1", "a tool to read pdf documents"), ("beta", "1-1", "music player"), ("gamma", "1-1", "bittorrent client")]);
+    make_db(
+        &db,
+        &[
+            ("alpha", "1-1", "a tool to read pdf documents"),
+            ("beta", "1-1", "music player"),
+            ("gamma", "1-1", "bittorrent client"),
+        ],
+    );
     assert_eq!(build()["report"]["embedded"], 3);
     assert_eq!(build()["report"]["embedded"], 0, "nothing changed");
-    make_db(&db, &[("alpha", "1-2", "a tool to read pdf documents"), ("beta", "1-1", "a video editor"), ("delta", "1-1", "web browser")]);
+    make_db(
+        &db,
+        &[
+            ("alpha", "1-2", "a tool to read pdf documents"),
+            ("beta", "1-1", "a video editor"),
+            ("delta", "1-1", "web browser"),
+        ],
+    );
     let r = build()["report"].clone();
-    assert_eq!((r["embedded"].as_u64(), r["rewritten"].as_u64(), r["removed"].as_u64()), (Some(2), Some(3), Some(1)), "{r}");
+    assert_eq!(
+        (
+            r["embedded"].as_u64(),
+            r["rewritten"].as_u64(),
+            r["removed"].as_u64()
+        ),
+        (Some(2), Some(3), Some(1)),
+        "{r}"
+    );
     let v = search(&idx, &[], "editing videos");
     assert_eq!(names(&v)[0], "beta");
-    assert!(!names(&search(&idx, &[], "bittorrent")).contains(&"gamma".to_string()), "removed documents are gone");
-    assert_eq!(v["results"].as_array().unwrap().iter().find(|r| r["name"] == "alpha").map(|r| r["version"].clone()), Some(Value::from("1-2")));
+    assert!(
+        !names(&search(&idx, &[], "bittorrent")).contains(&"gamma".to_string()),
+        "removed documents are gone"
+    );
+    assert_eq!(
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "alpha")
+            .map(|r| r["version"].clone()),
+        Some(Value::from("1-2"))
+    );
 }
 
 #[test]
 fn planted_secrets_never_reach_the_index_or_the_logs() {
     let tmp = tempfile::tempdir().unwrap();
     let etc = tmp.path().join("etc");
-    assert!(Command::new("cp").arg("-r").arg(shared().join("data/etc-arch-laptop")).arg(&etc).status().unwrap().success());
-    assert!(Command::new("chmod").arg("-R").arg("u+w").arg(&etc).status().unwrap().success());
-    let planted = ["$6$PLANTEDSALT$PLANTEDSHADOWHASH", "PLANTEDOPENSSHKEYMATERIAL", "PLANTEDWIFIPSK123", "PLANTEDAPITOKEN456", "PLANTEDUNREADABLE789", "PLANTEDPASSWORD000"];
-    std::fs::write(etc.join("shadow"), format!("root:{}:19000::::::\n", planted[0])).unwrap();
+    assert!(Command::new("cp")
+        .arg("-r")
+        .arg(shared().join("data/etc-arch-laptop"))
+        .arg(&etc)
+        .status()
+        .unwrap()
+        .success());
+    assert!(Command::new("chmod")
+        .arg("-R")
+        .arg("u+w")
+        .arg(&etc)
+        .status()
+        .unwrap()
+        .success());
+    let planted = [
+        "$6$PLANTEDSALT$PLANTEDSHADOWHASH",
+        "PLANTEDOPENSSHKEYMATERIAL",
+        "PLANTEDWIFIPSK123",
+        "PLANTEDAPITOKEN456",
+        "PLANTEDUNREADABLE789",
+        "PLANTEDPASSWORD000",
+    ];
+    std::fs::write(
+        etc.join("shadow"),
+        format!("root:{}:19000::::::\n", planted[0]),
+    )
+    .unwrap();
     std::fs::create_dir_all(etc.join("ssh")).unwrap();
-    std::fs::write(etc.join("ssh/ssh_host_ed25519_key"), format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----\n", planted[1])).unwrap();
-    std::fs::write(etc.join("ssh/backup-identity"), format!("-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn{}\n-----END OPENSSH PRIVATE KEY-----\n", planted[1])).unwrap();
+    std::fs::write(
+        etc.join("ssh/ssh_host_ed25519_key"),
+        format!(
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n{}\n-----END OPENSSH PRIVATE KEY-----\n",
+            planted[1]
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        etc.join("ssh/backup-identity"),
+        format!(
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn{}\n-----END OPENSSH PRIVATE KEY-----\n",
+            planted[1]
+        ),
+    )
+    .unwrap();
     std::fs::create_dir_all(etc.join("wpa_supplicant")).unwrap();
     std::fs::write(etc.join("wpa_supplicant/wpa_supplicant-wlan0.conf"), format!("ctrl_interface=/run/wpa_supplicant\nnetwork={{\n    ssid=\"homenetwork\"\n    psk=\"{}\"\n}}\n", planted[2])).unwrap();
-    std::fs::write(etc.join("myapp.conf"), format!("[server]\nlisten = 0.0.0.0:8080\napi_token={}\ndb_password: {}\n", planted[3], planted[5])).unwrap();
+    std::fs::write(
+        etc.join("myapp.conf"),
+        format!(
+            "[server]\nlisten = 0.0.0.0:8080\napi_token={}\ndb_password: {}\n",
+            planted[3], planted[5]
+        ),
+    )
+    .unwrap();
     std::fs::write(etc.join("private.conf"), format!("value={}\n", planted[4])).unwrap();
-    assert!(Command::new("chmod").arg("0600").arg(etc.join("private.conf")).status().unwrap().success());
+    assert!(Command::new("chmod")
+        .arg("0600")
+        .arg(etc.join("private.conf"))
+        .status()
+        .unwrap()
+        .success());
     let idx = tmp.path().join("idx");
     let core = shared().join("data/arch-sync-2022/core.db.tar.gz");
     let out = Command::new(rast_e2e::rast_bin())
-        .args(["index", "build", "--index-dir", idx.to_str().unwrap(), "--etc", etc.to_str().unwrap(), "--sync-dbs", core.to_str().unwrap()])
+        .args([
+            "index",
+            "build",
+            "--index-dir",
+            idx.to_str().unwrap(),
+            "--etc",
+            etc.to_str().unwrap(),
+            "--sync-dbs",
+            core.to_str().unwrap(),
+        ])
         .env("RAST_DEBUG", "1")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let logs = [out.stdout.clone(), out.stderr.clone()].concat();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("skipped: secret by path"), "debug logs ran");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("skipped: secret by path"),
+        "debug logs ran"
+    );
     let mut files = 0;
     for e in walkdir(&idx) {
         let bytes = std::fs::read(&e).unwrap();
         files += 1;
         for p in planted {
-            assert!(!contains(&bytes, p.as_bytes()), "{p} found in {}", e.display());
+            assert!(
+                !contains(&bytes, p.as_bytes()),
+                "{p} found in {}",
+                e.display()
+            );
         }
     }
     assert!(files > 3);
@@ -154,11 +343,21 @@ fn planted_secrets_never_reach_the_index_or_the_logs() {
     }
     // The rest of those files is still searchable, with the secrets redacted.
     let v = search(&idx, &["--kind", "config"], "myapp server listen port");
-    let r = v["results"].as_array().unwrap().iter().find(|r| r["name"] == "/etc/myapp.conf").expect("myapp.conf indexed");
-    assert!(r["snippet"].as_str().unwrap().contains("listen = 0.0.0.0:8080"));
+    let r = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "/etc/myapp.conf")
+        .expect("myapp.conf indexed");
+    assert!(r["snippet"]
+        .as_str()
+        .unwrap()
+        .contains("listen = 0.0.0.0:8080"));
     let v = search(&idx, &["--kind", "config"], "wifi network ssid");
     assert!(names(&v).contains(&"/etc/wpa_supplicant/wpa_supplicant-wlan0.conf".to_string()));
-    assert!(!names(&v).iter().any(|n| n.contains("shadow") || n.contains("ssh_host") || n.contains("private.conf")));
+    assert!(!names(&v)
+        .iter()
+        .any(|n| n.contains("shadow") || n.contains("ssh_host") || n.contains("private.conf")));
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -186,14 +385,47 @@ fn config_search_finds_etc_only() {
     let idx = tmp.path().join("idx");
     let core = shared().join("data/arch-sync-2022/core.db.tar.gz");
     let etc = shared().join("data/etc-arch-laptop");
-    rast_ok(&["index", "build", "--index-dir", idx.to_str().unwrap(), "--etc", etc.to_str().unwrap(), "--sync-dbs", core.to_str().unwrap()]);
-    let v: Value = serde_json::from_str(&rast_ok(&["--json", "config", "search", "--index-dir", idx.to_str().unwrap(), "which mirror does pacman use"])).unwrap();
+    rast_ok(&[
+        "index",
+        "build",
+        "--index-dir",
+        idx.to_str().unwrap(),
+        "--etc",
+        etc.to_str().unwrap(),
+        "--sync-dbs",
+        core.to_str().unwrap(),
+    ]);
+    let v: Value = serde_json::from_str(&rast_ok(&[
+        "--json",
+        "config",
+        "search",
+        "--index-dir",
+        idx.to_str().unwrap(),
+        "which mirror does pacman use",
+    ]))
+    .unwrap();
     let r = &v["results"][0];
-    assert_eq!((r["kind"].as_str(), r["name"].as_str()), (Some("config"), Some("/etc/pacman.conf")));
+    assert_eq!(
+        (r["kind"].as_str(), r["name"].as_str()),
+        (Some("config"), Some("/etc/pacman.conf"))
+    );
     assert!(r["lines"].is_array() && r["section"].is_string());
-    assert!(v["results"].as_array().unwrap().iter().all(|r| r["kind"] == "config"));
+    assert!(v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["kind"] == "config"));
     let v = search(&idx, &["--kind", "config"], "zram swap size");
     assert_eq!(names(&v)[0], "/etc/systemd/zram-generator.conf");
-    let text = rast_ok(&["search", "--index-dir", idx.to_str().unwrap(), "--kind", "package", "--limit", "2", "linux kernel"]);
+    let text = rast_ok(&[
+        "search",
+        "--index-dir",
+        idx.to_str().unwrap(),
+        "--kind",
+        "package",
+        "--limit",
+        "2",
+        "linux kernel",
+    ]);
     assert!(text.starts_with("core/linux "), "{text}");
 }

@@ -366,6 +366,11 @@ impl Searcher {
         &self.encoder
     }
 
+    /// Forgets cached query embeddings (benchmarks measure the uncached path).
+    pub fn clear_query_cache(&self) {
+        self.cache.lock().expect("cache").clear();
+    }
+
     /// Embeds a query, remembering the last few hundred.
     pub fn embed_query(&self, q: &str) -> Result<Vec<f32>> {
         if let Some(v) = self.cache.lock().expect("cache").get(q) {

@@ -15,10 +15,19 @@ fn misnamed_databases_are_sniffed() {
     assert_eq!(sniff(&std::fs::read(&aur).unwrap()[..8]), Compression::Zstd);
     let pkgs = read_sync(&aur).unwrap();
     assert_eq!(pkgs.len(), 3392);
-    assert!(pkgs.iter().all(|p| p.repo == "chaotic-aur" && !p.name.is_empty() && !p.version.is_empty()));
+    assert!(pkgs
+        .iter()
+        .all(|p| p.repo == "chaotic-aur" && !p.name.is_empty() && !p.version.is_empty()));
     let core19 = read_sync(&data().join("arch-sync-2019/sync/core.db")).unwrap();
     assert_eq!(core19.len(), 231);
-    let sizes: Vec<usize> = ["core", "extra", "multilib"].iter().map(|r| read_sync(&data().join(format!("arch-sync-2022/{r}.db.tar.gz"))).unwrap().len()).collect();
+    let sizes: Vec<usize> = ["core", "extra", "multilib"]
+        .iter()
+        .map(|r| {
+            read_sync(&data().join(format!("arch-sync-2022/{r}.db.tar.gz")))
+                .unwrap()
+                .len()
+        })
+        .collect();
     assert_eq!(sizes, vec![261, 3029, 278]);
 }
 
@@ -27,6 +36,9 @@ fn local_database_has_install_reasons() {
     let local = read_local(&data().join("arch-sync-2019/local")).unwrap();
     assert_eq!(local.len(), 132);
     let by = |n: &str| local.iter().find(|p| p.name == n).unwrap().clone();
-    assert!(!by("acl").explicit, "acl was installed as a dependency (%REASON% 1)");
+    assert!(
+        !by("acl").explicit,
+        "acl was installed as a dependency (%REASON% 1)"
+    );
     assert!(by("autoconf").explicit, "no %REASON%: installed explicitly");
 }

@@ -37,13 +37,23 @@ pub fn shared() -> PathBuf {
 
 /// Runs `rast ARGS…` without a filesystem (index and search need none).
 pub fn rast(args: &[&str]) -> Output {
-    Command::new(rast_bin()).args(args).env_remove("RAST_ROOT").stdin(Stdio::null()).output().unwrap()
+    Command::new(rast_bin())
+        .args(args)
+        .env_remove("RAST_ROOT")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
 }
 
 /// As [`rast`], asserting success; returns stdout.
 pub fn rast_ok(args: &[&str]) -> String {
     let out = rast(args);
-    assert!(out.status.success(), "rast {args:?} failed ({}):\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "rast {args:?} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -57,8 +67,18 @@ pub fn arch2022_index() -> &'static Path {
         lock.lock().unwrap();
         if !dir.join("state.json").is_file() {
             let d = shared().join("data/arch-sync-2022");
-            let dbs: Vec<String> = ["core", "extra", "multilib"].iter().map(|r| d.join(format!("{r}.db.tar.gz")).display().to_string()).collect();
-            let mut args = vec!["index", "build", "--no-etc", "--index-dir", dir.to_str().unwrap(), "--sync-dbs"];
+            let dbs: Vec<String> = ["core", "extra", "multilib"]
+                .iter()
+                .map(|r| d.join(format!("{r}.db.tar.gz")).display().to_string())
+                .collect();
+            let mut args = vec![
+                "index",
+                "build",
+                "--no-etc",
+                "--index-dir",
+                dir.to_str().unwrap(),
+                "--sync-dbs",
+            ];
             args.extend(dbs.iter().map(String::as_str));
             rast_ok(&args);
         }
