@@ -174,6 +174,9 @@ pub enum Command {
     Index(IndexCommand),
     /// Search packages and /etc by meaning and keywords ("program to read pdf documents").
     Search(SearchArgs),
+    /// Encrypted incremental backups of snapshots (btrfs send → zstd → age → store).
+    #[command(subcommand)]
+    Backup(BackupCommand),
     /// Configuration tools: `rast config search QUERY` searches /etc only.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -427,4 +430,92 @@ pub struct SearchArgs {
 pub enum ConfigCommand {
     /// Search the indexed /etc (same as `rast search --kind config`).
     Search(SearchArgs),
+}
+
+/// Where backups go and who can read them (override `[backup]` of rast.toml).
+#[derive(Args, Debug, Clone, Default)]
+pub struct BackupTarget {
+    /// Target URL: file:///path, s3://bucket/prefix, gs://bucket/prefix, az://container/prefix.
+    #[arg(long = "to", alias = "from", value_name = "URL")]
+    pub url: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BackupCommand {
+    /// Make an age identity (0600 file) and print its recipient (public key).
+    Keygen {
+        #[arg(
+            short = 'o',
+            long,
+            value_name = "FILE",
+            default_value = "/etc/rast/backup-identity.txt"
+        )]
+        output: PathBuf,
+    },
+    /// Back up snapshot N (default: current); incremental to the newest complete backup
+    /// of the same snapshot unless --full. Resumes an interrupted backup.
+    Create {
+        #[arg(value_name = "N", value_parser = parse_id)]
+        snapshot: Option<SnapId>,
+        #[command(flatten)]
+        target: BackupTarget,
+        /// Encrypt to this age recipient (repeatable; e.g. an offline recovery key too).
+        #[arg(long = "recipient", value_name = "AGE_PUBKEY")]
+        recipients: Vec<String>,
+        #[arg(long)]
+        full: bool,
+        /// Plaintext bytes per chunk (default 32 MiB).
+        #[arg(long, value_name = "BYTES", hide = true)]
+        chunk_size: Option<usize>,
+    },
+    /// Backups at the target: chains, sizes, complete or not (needs no key).
+    List {
+        #[command(flatten)]
+        target: BackupTarget,
+    },
+    /// Restore a backup (and the chain before it) into a btrfs directory.
+    Restore {
+        #[arg(value_name = "ID")]
+        id: String,
+        #[arg(long, value_name = "DIR")]
+        into: PathBuf,
+        #[command(flatten)]
+        target: BackupTarget,
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+        /// Also add the restored system to the snapshot tree.
+        #[arg(long)]
+        as_snapshot: bool,
+    },
+    /// Check chunks are present and untampered (no key); --read-data decrypts them too.
+    Verify {
+        #[arg(value_name = "ID", required_unless_present = "all")]
+        id: Option<String>,
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        read_data: bool,
+        #[command(flatten)]
+        target: BackupTarget,
+        #[arg(long, value_name = "FILE")]
+        identity: Option<PathBuf>,
+    },
+    /// Delete backups the retention policy does not keep (never one a kept backup needs).
+    Prune {
+        #[arg(long)]
+        dry_run: bool,
+        /// btrbk's preserve_min: all | no | latest | Nh/Nd/Nw/Nm/Ny.
+        #[arg(long, value_name = "SPEC")]
+        preserve_min: Option<String>,
+        /// btrbk's preserve, e.g. "24h 7d 4w 12m 2y".
+        #[arg(long, value_name = "SPEC")]
+        preserve: Option<String>,
+        #[command(flatten)]
+        target: BackupTarget,
+    },
+    /// Remove incomplete backups (no manifest) left by interrupted runs.
+    Clean {
+        #[command(flatten)]
+        target: BackupTarget,
+    },
 }

@@ -9,7 +9,7 @@ use rast_snapshot::{Rast, RunOutcome, SnapId};
 use serde_json::json;
 
 use crate::args::{Cli, Command};
-use crate::{index_cmds, pkg_cmds, render};
+use crate::{backup_cmds, index_cmds, pkg_cmds, render};
 
 pub fn open(cli: &Cli) -> Result<Rast> {
     Ok(Rast::open(&cli.root)?.on_lock_wait(Box::new(|pid, what| {
@@ -170,6 +170,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
         }
         Command::Pkg(cmd) => return pkg_cmds::pkg(cli, cmd),
         Command::Index(cmd) => return index_cmds::index(cli, cmd),
+        Command::Backup(cmd) => return backup_cmds::backup(cli, cmd),
         Command::Search(a) => return index_cmds::search(cli, a, None),
         Command::Config(crate::args::ConfigCommand::Search(a)) => {
             return index_cmds::search(cli, a, Some(rast_pkgindex::doc::Kind::Config))

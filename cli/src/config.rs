@@ -22,6 +22,29 @@ use serde::Deserialize;
 pub struct Config {
     #[serde(default)]
     pub index: IndexConfig,
+    #[serde(default)]
+    pub backup: BackupConfig,
+}
+
+/// `[backup]`: where, for whom, how.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupConfig {
+    pub target: Option<String>,
+    #[serde(default)]
+    pub recipients: Vec<String>,
+    pub identity: Option<PathBuf>,
+    pub zstd_level: Option<i32>,
+    pub chunk_mib: Option<usize>,
+    pub parallel: Option<usize>,
+    pub full_every: Option<usize>,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    #[serde(default)]
+    pub allow_http: bool,
+    pub max_retries: Option<usize>,
+    pub preserve_min: Option<String>,
+    pub preserve: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

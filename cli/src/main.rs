@@ -6,6 +6,7 @@
 //! package operations and pacman-style queries, pacman's.
 
 mod args;
+mod backup_cmds;
 mod commands;
 mod config;
 mod index_cmds;

@@ -88,6 +88,12 @@ pub fn subvolume_id(path: &Path) -> Result<u64> {
     libbtrfsutil::subvolume_id(path).map_err(err(path, "subvolume id"))
 }
 
+/// The UUID of the subvolume at `path`.
+pub fn uuid(path: &Path) -> Result<String> {
+    let info = libbtrfsutil::subvolume_info(path).map_err(err(path, "subvolume info"))?;
+    Ok(info.uuid().hyphenated().to_string())
+}
+
 /// The filesystem's default subvolume id (what boots).
 pub fn default_subvolume(path: &Path) -> Result<u64> {
     let c = cpath(path)?;

@@ -231,6 +231,23 @@ impl Rast {
         Ok(id)
     }
 
+    /// Adds a root filesystem from outside the tree (a restored backup) as a new
+    /// top-level snapshot.
+    pub fn adopt_rootfs(&self, rootfs: &Path, desc: &str) -> Result<SnapId> {
+        let _g = self.lock("adopt restored snapshot")?;
+        let mut meta = self.meta_locked()?;
+        let id = meta.allocate(leftovers::ids_on_disk(&self.layout));
+        let record = SnapshotMeta {
+            parent: None,
+            desc: desc.to_string(),
+            created: meta::now(),
+        };
+        txn::create_from_rootfs(&self.layout, rootfs, id, &record)?;
+        meta.snapshots.insert(id, record);
+        meta.save(&self.layout.meta_file())?;
+        Ok(id)
+    }
+
     /// `new-tree`: a new top-level snapshot copied from the base.
     pub fn new_tree(&self, desc: Option<String>) -> Result<SnapId> {
         self.copy(SnapId::BASE, None, desc.unwrap_or_default(), "new-tree")

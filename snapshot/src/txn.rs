@@ -227,6 +227,38 @@ pub fn create_from(l: &Layout, src: SnapId, new: SnapId, record: &SnapshotMeta) 
     Ok(())
 }
 
+/// Creates snapshot `new` from any root filesystem subvolume (a restored backup):
+/// its rootfs is a read-only snapshot of `rootfs`, etc and boot are rebuilt from its
+/// `/etc` and `/boot` (the layout invariant).
+pub fn create_from_rootfs(
+    l: &Layout,
+    rootfs: &Path,
+    new: SnapId,
+    record: &SnapshotMeta,
+) -> Result<()> {
+    for part in Part::ALL {
+        let staged = l.staged(part, new, "new");
+        btrfs::delete_if_exists(&staged)?;
+        match part.mount_in_rootfs() {
+            None => {
+                btrfs::snapshot(rootfs, &staged, false)?;
+                write_self_record(&staged, new, record)?;
+            }
+            Some(sub) => {
+                btrfs::create_subvolume(&staged)?;
+                if rootfs.join(sub).is_dir() {
+                    reflink_copy(&rootfs.join(sub), &staged)?;
+                }
+            }
+        }
+        btrfs::set_readonly(&staged, true)?;
+    }
+    for part in Part::ALL {
+        btrfs::rename(&l.staged(part, new, "new"), &l.part(part, new))?;
+    }
+    Ok(())
+}
+
 /// Deletes all parts of snapshot `id` that exist.
 pub fn delete_parts(l: &Layout, id: SnapId) -> Result<()> {
     for part in Part::ALL {

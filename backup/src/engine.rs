@@ -1,0 +1,523 @@
+//! The operations: create, list, restore, verify, clean, prune.
+//!
+//! `create` runs `btrfs send` in a blocking thread that cuts the stream into chunks and
+//! seals each (zstd + age, CPU-bound, never on the async runtime); sealed chunks are
+//! uploaded with bounded parallelism through a channel of capacity one, so memory stays
+//! at a few chunks whatever the snapshot size. `partial.json` records uploaded chunks;
+//! a new `create` of the same backup id re-sends the same stream, checks the plaintext
+//! hash of each recorded chunk and uploads only what is missing. The manifest goes last.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Serialize;
+
+use crate::format::{self, Chunk, Manifest, Partial, Source};
+use crate::keys;
+use crate::retention::{self, Decision, Item, Policy};
+use crate::store::Target;
+use crate::{Error, Result};
+
+/// What to back up.
+#[derive(Clone, Debug)]
+pub struct CreateParams {
+    pub id: String,
+    pub source: Source,
+    /// The read-only subvolume to send.
+    pub send_path: PathBuf,
+    /// Incremental: (parent backup id, parent's source uuid, parent subvolume path).
+    pub parent: Option<(String, String, PathBuf)>,
+    pub recipients: Vec<String>,
+    pub zstd_level: i32,
+    pub chunk_size: usize,
+    pub parallel: usize,
+}
+
+/// Called after each uploaded chunk with (chunks done, plaintext bytes done).
+pub type Progress<'a> = &'a (dyn Fn(u32, u64) + Sync);
+
+async fn get_json<T: serde::de::DeserializeOwned>(t: &Target, name: &str) -> Result<Option<T>> {
+    match t.get(name).await? {
+        Some(b) => Ok(Some(serde_json::from_slice(&b).map_err(|e| {
+            Error::Damaged {
+                id: name.into(),
+                reason: e.to_string(),
+            }
+        })?)),
+        None => Ok(None),
+    }
+}
+
+async fn put_json<T: Serialize>(t: &Target, name: &str, v: &T) -> Result<()> {
+    t.put(
+        name,
+        serde_json::to_vec_pretty(v).map_err(|e| Error::Invalid(e.to_string()))?,
+    )
+    .await
+}
+
+/// The manifest of backup `id`, if it is complete.
+pub async fn manifest(t: &Target, id: &str) -> Result<Option<Manifest>> {
+    get_json(t, &format::manifest_name(id)).await
+}
+
+/// Creates (or resumes, or confirms) backup `p.id`.
+pub async fn create(
+    t: &Target,
+    p: &CreateParams,
+    progress: Progress<'_>,
+) -> Result<(Manifest, u32)> {
+    if let Some(m) = manifest(t, &p.id).await? {
+        return Ok((m, 0));
+    }
+    let recipients = keys::recipients(&p.recipients)?;
+    let done: Partial = get_json(t, &format::partial_name(&p.id))
+        .await?
+        .unwrap_or_default();
+    let mut have: BTreeMap<u32, Chunk> = done.chunks.into_iter().map(|c| (c.index, c)).collect();
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Chunk, Option<Vec<u8>>)>(1);
+    let mut args: Vec<std::ffi::OsString> = vec!["send".into(), "-q".into()];
+    if let Some((_, _, parent)) = &p.parent {
+        args.push("-p".into());
+        args.push(parent.clone().into_os_string());
+    }
+    args.push(p.send_path.clone().into_os_string());
+    let expected = have.clone();
+    let (level, chunk_size) = (p.zstd_level, p.chunk_size);
+    let reader = tokio::task::spawn_blocking(move || -> Result<()> {
+        let mut child = Command::new("btrfs")
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::Invalid(format!("cannot run btrfs send: {e}")))?;
+        let mut out = child.stdout.take().expect("piped");
+        let mut index = 0u32;
+        loop {
+            let mut buf = Vec::with_capacity(chunk_size);
+            (&mut out)
+                .take(chunk_size as u64)
+                .read_to_end(&mut buf)
+                .map_err(|e| Error::Invalid(format!("reading btrfs send: {e}")))?;
+            if buf.is_empty() {
+                break;
+            }
+            let plain_sha256 = format::sha256(&buf);
+            let item = match expected.get(&index) {
+                Some(c) if c.plain_sha256 == plain_sha256 && c.plain_len == buf.len() as u64 => {
+                    (c.clone(), None)
+                }
+                _ => {
+                    let sealed = format::seal(&buf, level, &recipients)?;
+                    let c = Chunk {
+                        index,
+                        plain_len: buf.len() as u64,
+                        plain_sha256,
+                        cipher_len: sealed.len() as u64,
+                        cipher_sha256: format::sha256(&sealed),
+                    };
+                    (c, Some(sealed))
+                }
+            };
+            drop(buf);
+            if tx.blocking_send(item).is_err() {
+                let _ = child.kill();
+                return Ok(()); // the uploader failed; its error is reported
+            }
+            index += 1;
+        }
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        let st = child.wait().map_err(|e| Error::Invalid(e.to_string()))?;
+        if !st.success() {
+            return Err(Error::Invalid(format!(
+                "btrfs send failed ({st}): {}",
+                err.trim()
+            )));
+        }
+        Ok(())
+    });
+    let mut inflight = futures::stream::FuturesUnordered::new();
+    let mut chunks: Vec<Chunk> = Vec::new();
+    let mut uploaded = 0u32;
+    let mut plain_done = 0u64;
+    use futures::StreamExt;
+    loop {
+        tokio::select! {
+            item = rx.recv(), if inflight.len() < p.parallel.max(1) => {
+                let Some((c, sealed)) = item else { break };
+                match sealed {
+                    None => {
+                        plain_done += c.plain_len;
+                        chunks.push(c);
+                    }
+                    Some(bytes) => {
+                        let name = format::chunk_name(&p.id, c.index);
+                        let t2 = t.clone();
+                        inflight.push(async move { t2.put(&name, bytes).await.map(|_| c) });
+                    }
+                }
+            }
+            Some(r) = inflight.next(), if !inflight.is_empty() => {
+                let c = r?;
+                plain_done += c.plain_len;
+                uploaded += 1;
+                have.insert(c.index, c.clone());
+                chunks.push(c);
+                put_json(t, &format::partial_name(&p.id), &Partial { id: p.id.clone(), chunks: have.values().cloned().collect() }).await?;
+                progress(chunks.len() as u32, plain_done);
+            }
+        }
+    }
+    while let Some(r) = inflight.next().await {
+        let c = r?;
+        uploaded += 1;
+        have.insert(c.index, c.clone());
+        chunks.push(c);
+    }
+    reader.await.map_err(|e| Error::Invalid(e.to_string()))??;
+    chunks.sort_by_key(|c| c.index);
+    if chunks.is_empty() || chunks.iter().enumerate().any(|(i, c)| c.index != i as u32) {
+        return Err(Error::Invalid(
+            "the send stream was cut short; nothing recorded as complete".into(),
+        ));
+    }
+    let m = Manifest {
+        format: format::FORMAT_VERSION,
+        id: p.id.clone(),
+        source: p.source.clone(),
+        parent: p
+            .parent
+            .as_ref()
+            .map(|(id, uuid, _)| (id.clone(), uuid.clone())),
+        chunks,
+        compression: "zstd".into(),
+        zstd_level: p.zstd_level,
+        recipients: p.recipients.iter().map(|r| keys::fingerprint(r)).collect(),
+        created: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        rast_version: env!("CARGO_PKG_VERSION").into(),
+    };
+    put_json(t, &format::manifest_name(&p.id), &m).await?;
+    t.delete(&format::partial_name(&p.id)).await?;
+    Ok((m, uploaded))
+}
+
+/// A backup as `list` shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Listed {
+    pub id: String,
+    pub complete: bool,
+    pub lineage: Option<String>,
+    pub parent: Option<String>,
+    pub created: Option<u64>,
+    pub objects: usize,
+    pub stored_bytes: u64,
+    pub plain_bytes: Option<u64>,
+}
+
+/// Every backup under the target, complete or not (needs no key).
+pub async fn list(t: &Target) -> Result<Vec<Listed>> {
+    let mut by_id: BTreeMap<String, (usize, u64, bool)> = BTreeMap::new();
+    for (name, size) in t.list().await? {
+        let Some((id, file)) = name.split_once('/') else {
+            continue;
+        };
+        let e = by_id.entry(id.to_string()).or_default();
+        e.0 += 1;
+        e.1 += size;
+        e.2 |= file == "manifest.json";
+    }
+    let mut out = Vec::new();
+    for (id, (objects, bytes, complete)) in by_id {
+        let m = if complete {
+            manifest(t, &id).await?
+        } else {
+            None
+        };
+        out.push(Listed {
+            complete: m.is_some(),
+            lineage: m.as_ref().map(|m| m.source.lineage.clone()),
+            parent: m
+                .as_ref()
+                .and_then(|m| m.parent.as_ref().map(|p| p.0.clone())),
+            created: m.as_ref().map(|m| m.created),
+            plain_bytes: m.as_ref().map(|m| m.plain_len()),
+            id,
+            objects,
+            stored_bytes: bytes,
+        });
+    }
+    out.sort_by_key(|l| (l.created.unwrap_or(u64::MAX), l.id.clone()));
+    Ok(out)
+}
+
+/// The chain ending at `id`, oldest (the full backup) first.
+pub async fn chain(t: &Target, id: &str) -> Result<Vec<Manifest>> {
+    let mut out = Vec::new();
+    let mut cur = Some(id.to_string());
+    while let Some(c) = cur {
+        let m = manifest(t, &c).await?.ok_or_else(|| {
+            if out.is_empty() {
+                Error::NotFound(c.clone())
+            } else {
+                Error::Damaged {
+                    id: id.into(),
+                    reason: format!("its chain needs {c}, which is missing or incomplete"),
+                }
+            }
+        })?;
+        if out.len() > 10_000 {
+            return Err(Error::Damaged {
+                id: id.into(),
+                reason: "parent chain loops".into(),
+            });
+        }
+        cur = m.parent.as_ref().map(|p| p.0.clone());
+        out.push(m);
+    }
+    out.reverse();
+    Ok(out)
+}
+
+/// Result of `verify`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Verified {
+    pub id: String,
+    pub chunks: usize,
+    pub ok: bool,
+    pub problems: Vec<String>,
+    pub read_data: bool,
+}
+
+/// Checks that every chunk is there with its ciphertext hash; with `identities`, also
+/// decrypts, decompresses and checks the stream.
+pub async fn verify(
+    t: &Target,
+    id: &str,
+    identities: Option<&[age::x25519::Identity]>,
+) -> Result<Verified> {
+    let m = manifest(t, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(id.into()))?;
+    let mut problems = Vec::new();
+    for c in &m.chunks {
+        let name = format::chunk_name(id, c.index);
+        match t.get(&name).await? {
+            None => problems.push(format!("{name} is missing")),
+            Some(b) if format::sha256(&b) != c.cipher_sha256 || b.len() as u64 != c.cipher_len => {
+                problems.push(format!("{name} does not match its hash"))
+            }
+            Some(b) => {
+                if let Some(ids) = identities {
+                    match format::open(&b, ids) {
+                        Ok(plain)
+                            if plain.len() as u64 != c.plain_len
+                                || format::sha256(&plain) != c.plain_sha256 =>
+                        {
+                            problems.push(format!("{name} decrypts to other data"))
+                        }
+                        Ok(plain) if c.index == 0 && !plain.starts_with(format::SEND_MAGIC) => {
+                            problems.push(format!("{name} is not a btrfs send stream"))
+                        }
+                        Ok(_) => {}
+                        Err(e) => problems.push(format!("{name}: {e}")),
+                    }
+                }
+            }
+        }
+    }
+    Ok(Verified {
+        id: id.into(),
+        chunks: m.chunks.len(),
+        ok: problems.is_empty(),
+        problems,
+        read_data: identities.is_some(),
+    })
+}
+
+/// Restores `id` (and the chain before it) into the btrfs directory `into`; returns
+/// the restored subvolume. A subvolume already there and complete (read-only, with a
+/// received UUID) is not received again; one left half-received by an interrupted
+/// restore is deleted and received anew; a receive that fails is deleted at once.
+///
+/// (`btrfs receive` names the subvolume after the one sent and a read-only subvolume
+/// cannot be moved to another directory — EROFS — so the receive happens in place and
+/// completeness is judged by the flags `btrfs receive` sets only at its very end.)
+pub async fn restore(
+    t: &Target,
+    id: &str,
+    into: &Path,
+    identities: &[age::x25519::Identity],
+) -> Result<PathBuf> {
+    let chain = chain(t, id).await?;
+    let mut last = PathBuf::new();
+    for m in &chain {
+        let dest = into.join(&m.source.subvolume);
+        last = dest.clone();
+        if dest.exists() {
+            if is_complete_receive(&dest) {
+                continue;
+            }
+            delete_subvolume(&dest);
+        }
+        if let Err(e) = receive_one(t, m, into, identities).await {
+            if dest.exists() {
+                delete_subvolume(&dest);
+            }
+            return Err(e);
+        }
+    }
+    Ok(last)
+}
+
+/// Whether `btrfs receive` finished this subvolume (it sets both at the end).
+pub fn is_complete_receive(p: &Path) -> bool {
+    let Ok(out) = Command::new("btrfs")
+        .args(["subvolume", "show"])
+        .arg(p)
+        .output()
+    else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let received = text
+        .lines()
+        .any(|l| l.trim_start().starts_with("Received UUID:") && !l.trim_end().ends_with('-'));
+    let readonly = text
+        .lines()
+        .any(|l| l.trim_start().starts_with("Flags:") && l.contains("readonly"));
+    out.status.success() && received && readonly
+}
+
+fn delete_subvolume(p: &Path) {
+    let _ = Command::new("btrfs")
+        .args(["subvolume", "delete", "-c"])
+        .arg(p)
+        .output();
+}
+
+async fn receive_one(
+    t: &Target,
+    m: &Manifest,
+    into: &Path,
+    ids: &[age::x25519::Identity],
+) -> Result<()> {
+    let mut child = Command::new("btrfs")
+        .arg("receive")
+        .arg("-q")
+        .arg(into)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::Invalid(format!("cannot run btrfs receive: {e}")))?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let mut failure = None;
+    for c in &m.chunks {
+        let name = format::chunk_name(&m.id, c.index);
+        let Some(b) = t.get(&name).await? else {
+            failure = Some(Error::Damaged {
+                id: m.id.clone(),
+                reason: format!("{name} is missing"),
+            });
+            break;
+        };
+        if format::sha256(&b) != c.cipher_sha256 {
+            failure = Some(Error::Damaged {
+                id: m.id.clone(),
+                reason: format!("{name} does not match its hash"),
+            });
+            break;
+        }
+        let ids2 = ids.to_vec();
+        let plain = match tokio::task::spawn_blocking(move || format::open(&b, &ids2))
+            .await
+            .map_err(|e| Error::Invalid(e.to_string()))?
+        {
+            Ok(p) => p,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        if let Err(e) = stdin.write_all(&plain) {
+            failure = Some(Error::Invalid(format!(
+                "btrfs receive stopped reading: {e}"
+            )));
+            break;
+        }
+    }
+    drop(stdin);
+    if let Some(e) = failure {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(e);
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    if !out.status.success() {
+        return Err(Error::Invalid(format!(
+            "btrfs receive failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(())
+}
+
+/// Deletes incomplete backups (no manifest); returns their ids.
+pub async fn clean(t: &Target) -> Result<Vec<String>> {
+    let mut removed = Vec::new();
+    let objects = t.list().await?;
+    for l in list(t).await?.into_iter().filter(|l| !l.complete) {
+        for (name, _) in objects
+            .iter()
+            .filter(|(n, _)| n.starts_with(&format!("{}/", l.id)))
+        {
+            t.delete(name).await?;
+        }
+        removed.push(l.id);
+    }
+    Ok(removed)
+}
+
+/// Applies `policy` to the complete backups of each lineage; `dry_run` only reports.
+pub async fn prune(t: &Target, policy: &Policy, now: u64, dry_run: bool) -> Result<Vec<Decision>> {
+    let complete: Vec<Listed> = list(t).await?.into_iter().filter(|l| l.complete).collect();
+    let mut by_lineage: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+    for l in &complete {
+        by_lineage
+            .entry(l.lineage.clone().unwrap_or_default())
+            .or_default()
+            .push(Item {
+                id: l.id.clone(),
+                created: l.created.unwrap_or(0),
+                parent: l.parent.clone(),
+            });
+    }
+    let mut out = Vec::new();
+    for items in by_lineage.values() {
+        out.extend(retention::plan(items, policy, now));
+    }
+    if !dry_run {
+        let objects = t.list().await?;
+        for d in out.iter().filter(|d| !d.keep) {
+            // Manifest first: a half-deleted backup is incomplete, never "complete but broken".
+            t.delete(&format::manifest_name(&d.id)).await?;
+            for (name, _) in objects
+                .iter()
+                .filter(|(n, _)| n.starts_with(&format!("{}/", d.id)))
+            {
+                t.delete(name).await?;
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,166 @@
+//! Targets by URL: `file:///path` (the embedded default), `s3://bucket/prefix`,
+//! `gs://bucket/prefix`, `az://container/prefix`. Credentials come from the
+//! environment (object_store's `from_env`), endpoint/region/allow_http/retries from
+//! [`TargetOptions`]. Retries are bounded (default: 3 tries over at most 30 s) — the
+//! library default retries for minutes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use object_store::path::Path as ObjPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+use crate::{Error, Result};
+
+/// Settings for remote targets.
+#[derive(Clone, Debug, Default)]
+pub struct TargetOptions {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub allow_http: bool,
+    pub max_retries: Option<usize>,
+    pub retry_timeout: Option<Duration>,
+}
+
+/// An opened target: a store and the prefix everything lives under.
+#[derive(Clone)]
+pub struct Target {
+    pub url: String,
+    pub store: Arc<dyn ObjectStore>,
+    pub prefix: ObjPath,
+}
+
+fn retry(o: &TargetOptions) -> object_store::RetryConfig {
+    object_store::RetryConfig {
+        max_retries: o.max_retries.unwrap_or(3),
+        retry_timeout: o.retry_timeout.unwrap_or(Duration::from_secs(30)),
+        backoff: object_store::BackoffConfig {
+            init_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+            base: 2.0,
+        },
+    }
+}
+
+impl Target {
+    /// Opens the target named by `url`.
+    pub fn open(url: &str, o: &TargetOptions) -> Result<Target> {
+        let bad = |reason: String| Error::Target {
+            url: url.to_string(),
+            reason,
+        };
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("expected file:///path, s3://bucket/prefix, gs://bucket/prefix or az://container/prefix".into()))?;
+        if scheme == "file" {
+            let dir = std::path::Path::new(rest);
+            if !dir.is_absolute() {
+                return Err(bad(
+                    "file:// needs an absolute path (file:///var/backups/rast)".into(),
+                ));
+            }
+            std::fs::create_dir_all(dir).map_err(|e| bad(e.to_string()))?;
+            let store = object_store::local::LocalFileSystem::new_with_prefix(dir)
+                .map_err(|e| bad(e.to_string()))?;
+            return Ok(Target {
+                url: url.to_string(),
+                store: Arc::new(store),
+                prefix: ObjPath::default(),
+            });
+        }
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(bad("missing bucket or container name".into()));
+        }
+        let store: Arc<dyn ObjectStore> = match scheme {
+            "s3" => {
+                let mut b = object_store::aws::AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_allow_http(o.allow_http)
+                    .with_retry(retry(o));
+                if let Some(e) = &o.endpoint {
+                    b = b.with_endpoint(e);
+                }
+                if let Some(r) = &o.region {
+                    b = b.with_region(r);
+                }
+                Arc::new(b.build().map_err(|e| bad(e.to_string()))?)
+            }
+            "gs" => {
+                let b = object_store::gcp::GoogleCloudStorageBuilder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_retry(retry(o));
+                Arc::new(b.build().map_err(|e| bad(e.to_string()))?)
+            }
+            "az" => {
+                let mut b = object_store::azure::MicrosoftAzureBuilder::from_env()
+                    .with_container_name(bucket)
+                    .with_allow_http(o.allow_http)
+                    .with_retry(retry(o));
+                if let Some(e) = &o.endpoint {
+                    b = b.with_endpoint(e.clone());
+                }
+                Arc::new(b.build().map_err(|e| bad(e.to_string()))?)
+            }
+            other => return Err(bad(format!("unknown scheme {other}://"))),
+        };
+        Ok(Target {
+            url: url.to_string(),
+            store,
+            prefix: ObjPath::from(prefix.trim_matches('/')),
+        })
+    }
+
+    pub fn path(&self, name: &str) -> ObjPath {
+        if self.prefix.as_ref().is_empty() {
+            ObjPath::from(name)
+        } else {
+            ObjPath::from(format!("{}/{name}", self.prefix))
+        }
+    }
+
+    pub async fn put(&self, name: &str, bytes: Vec<u8>) -> Result<()> {
+        self.store
+            .put(&self.path(name), PutPayload::from(bytes))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        match self.store.get(&self.path(name)).await {
+            Ok(r) => Ok(Some(r.bytes().await?.to_vec())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn delete(&self, name: &str) -> Result<()> {
+        match self.store.delete(&self.path(name)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every object name (relative to the prefix) with its size.
+    pub async fn list(&self) -> Result<Vec<(String, u64)>> {
+        use futures::TryStreamExt;
+        let prefix = (!self.prefix.as_ref().is_empty()).then_some(&self.prefix);
+        let metas: Vec<_> = self.store.list(prefix).try_collect().await?;
+        let strip = if self.prefix.as_ref().is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        };
+        Ok(metas
+            .into_iter()
+            .map(|m| {
+                (
+                    m.location
+                        .as_ref()
+                        .strip_prefix(&strip)
+                        .unwrap_or(m.location.as_ref())
+                        .to_string(),
+                    m.size,
+                )
+            })
+            .collect())
+    }
+}
