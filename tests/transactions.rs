@@ -8,21 +8,6 @@ use std::time::{Duration, Instant};
 
 use rast_e2e::Fs;
 
-/// The btrfs UUID of a subvolume: a commit replaces it, a discard keeps it.
-fn uuid(p: &std::path::Path) -> String {
-    let out = Command::new("btrfs")
-        .args(["subvolume", "show"])
-        .arg(p)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .find_map(|l| l.trim().strip_prefix("UUID:"))
-        .unwrap()
-        .trim()
-        .to_string()
-}
-
 #[test]
 fn run_commits_on_success_and_discards_on_failure() {
     let fs = Fs::initialised();
@@ -44,11 +29,7 @@ fn run_commits_on_success_and_discards_on_failure() {
     );
     fs.assert_snapshots_intact();
 
-    let ids = [
-        uuid(&fs.sub("rootfs", "snapshot-1")),
-        uuid(&fs.sub("etc", "etc-1")),
-        uuid(&fs.sub("boot", "boot-1")),
-    ];
+    let ids = fs.uuids(1);
     let out = fs.run(&[
         "run",
         "1",
@@ -65,11 +46,8 @@ fn run_commits_on_success_and_discards_on_failure() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("snapshot 1 left unchanged"));
     assert_eq!(
         ids,
-        [
-            uuid(&fs.sub("rootfs", "snapshot-1")),
-            uuid(&fs.sub("etc", "etc-1")),
-            uuid(&fs.sub("boot", "boot-1"))
-        ]
+        fs.uuids(1),
+        "a failed run replaced a part of snapshot 1"
     );
     assert_eq!(
         std::fs::read_to_string(fs.sub("etc", "etc-1").join("probe")).unwrap(),
