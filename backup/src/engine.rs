@@ -186,6 +186,10 @@ pub async fn create(
             "the send stream was cut short; nothing recorded as complete".into(),
         ));
     }
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
     let m = Manifest {
         format: format::FORMAT_VERSION,
         id: p.id.clone(),
@@ -198,10 +202,8 @@ pub async fn create(
         compression: "zstd".into(),
         zstd_level: p.zstd_level,
         recipients: p.recipients.iter().map(|r| keys::fingerprint(r)).collect(),
-        created: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
+        created: now_ms / 1000,
+        created_ms: now_ms,
         rast_version: env!("CARGO_PKG_VERSION").into(),
     };
     put_json(t, &format::manifest_name(&p.id), &m).await?;
@@ -217,6 +219,8 @@ pub struct Listed {
     pub lineage: Option<String>,
     pub parent: Option<String>,
     pub created: Option<u64>,
+    #[serde(skip)]
+    pub created_ms: u64,
     pub objects: usize,
     pub stored_bytes: u64,
     pub plain_bytes: Option<u64>,
@@ -248,13 +252,17 @@ pub async fn list(t: &Target) -> Result<Vec<Listed>> {
                 .as_ref()
                 .and_then(|m| m.parent.as_ref().map(|p| p.0.clone())),
             created: m.as_ref().map(|m| m.created),
+            created_ms: m
+                .as_ref()
+                .map(|m| m.created_ms.max(m.created * 1000))
+                .unwrap_or(u64::MAX),
             plain_bytes: m.as_ref().map(|m| m.plain_len()),
             id,
             objects,
             stored_bytes: bytes,
         });
     }
-    out.sort_by_key(|l| (l.created.unwrap_or(u64::MAX), l.id.clone()));
+    out.sort_by_key(|l| (l.created_ms, l.id.clone()));
     Ok(out)
 }
 
@@ -499,6 +507,7 @@ pub async fn prune(t: &Target, policy: &Policy, now: u64, dry_run: bool) -> Resu
             .push(Item {
                 id: l.id.clone(),
                 created: l.created.unwrap_or(0),
+                order: l.created_ms,
                 parent: l.parent.clone(),
             });
     }

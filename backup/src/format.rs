@@ -59,7 +59,11 @@ pub struct Manifest {
     pub compression: String,
     pub zstd_level: i32,
     pub recipients: Vec<String>,
+    /// Seconds since the epoch.
     pub created: u64,
+    /// Milliseconds since the epoch (orders backups made within one second).
+    #[serde(default)]
+    pub created_ms: u64,
     pub rast_version: String,
 }
 

@@ -16,7 +16,10 @@ use crate::{Error, Result};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
     pub id: String,
+    /// Seconds since the epoch (buckets, preserve_min ages).
     pub created: u64,
+    /// Finer order among backups (milliseconds); newest = largest.
+    pub order: u64,
     pub parent: Option<String>,
 }
 
@@ -95,7 +98,7 @@ pub struct Decision {
 /// Decides which of `items` to keep at time `now`.
 pub fn plan(items: &[Item], policy: &Policy, now: u64) -> Vec<Decision> {
     let mut sorted: Vec<&Item> = items.iter().collect();
-    sorted.sort_by(|a, b| b.created.cmp(&a.created).then(b.id.cmp(&a.id))); // newest first
+    sorted.sort_by(|a, b| b.order.cmp(&a.order).then(b.id.cmp(&a.id))); // newest first
     let mut reason: BTreeMap<&str, String> = BTreeMap::new();
     for (i, it) in sorted.iter().enumerate() {
         let r = match policy.min {
@@ -210,6 +213,7 @@ mod tests {
                 items.push(Item {
                     id: format!("b{i:03}"),
                     created: t.min(now),
+                    order: t.min(now) * 1000 + i as u64,
                     parent,
                 });
             }
