@@ -4,7 +4,7 @@ CARGO ?= cargo
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
 NEXTEST := $(shell command -v cargo-nextest 2>/dev/null)
 
-.PHONY: all deps build demo test test-slow lint bench clean-sandbox
+.PHONY: all deps build demo test test-slow lint bench bench-search clean-sandbox
 
 all: build
 
@@ -45,6 +45,9 @@ endif
 bench: deps
 	$(CARGO) build --release -p rast
 	bench/tree-bench
+
+bench-search: deps
+	bench/search-bench
 
 clean-sandbox:
 	-umount sandbox/mnt 2>/dev/null
