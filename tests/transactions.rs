@@ -231,7 +231,19 @@ fn a_second_writer_waits_for_the_lock_or_fails_naming_the_holder() {
     let fs = Fs::initialised();
     fs.ok(&["clone", "0"]);
     let mut holder = fs.cmd(&["run", "1", "--", "sleep", "2"]).spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(400));
+    // Wait until the holder has the lock (its pid is written into the lock file).
+    let lock_file = fs.snapdir().join("rast/lock");
+    let t0 = Instant::now();
+    while !std::fs::read_to_string(&lock_file)
+        .unwrap_or_default()
+        .starts_with(&format!("{} ", holder.id()))
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the holder never took the lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let out = fs
         .cmd(&["clone", "0"])
         .env("RAST_LOCK_TIMEOUT", "0")
