@@ -9,7 +9,6 @@
 //! crate parses Python literals without embedding a Python parser.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use crate::meta::{now, SnapshotMeta, TreeMeta, FORMAT_VERSION};
 use crate::{Error, SnapId};
@@ -235,11 +234,6 @@ pub fn import_from(layout: &crate::Layout) -> Result<TreeMeta, Error> {
         path: path.clone(),
         reason,
     })
-}
-
-/// Whether `path` looks like an astOS fstree that rast could import.
-pub fn exists(path: &Path) -> bool {
-    path.is_file()
 }
 
 #[cfg(test)]

@@ -503,11 +503,6 @@ impl Rast {
         txn::status(&mut cmd, &argv[0])
     }
 
-    /// Leftovers of interrupted runs (all, or those of one snapshot).
-    pub fn leftovers(&self, only: Option<SnapId>) -> Result<Vec<Leftover>> {
-        Ok(leftovers::scan(&self.layout, &self.meta()?, only))
-    }
-
     /// `tmp` / `unlock N`: removes leftovers; returns what was removed.
     pub fn clean_leftovers(&self, only: Option<SnapId>) -> Result<Vec<Leftover>> {
         let what = only
