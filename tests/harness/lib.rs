@@ -32,7 +32,13 @@ pub fn rast_bin() -> PathBuf {
 
 /// `../shared` beside the repository (real Arch data, read-only).
 pub fn shared() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    assert!(
+        p.join("data").is_dir(),
+        "{} is missing: these tests read the real Arch data in ../shared beside the repository",
+        p.display()
+    );
+    p
 }
 
 /// Runs `rast ARGS…` without a filesystem (index and search need none).
