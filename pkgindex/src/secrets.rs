@@ -151,7 +151,9 @@ fn redact_line(line: &str) -> String {
     if !is_secret_key(key) {
         return line.to_string();
     }
-    let after = &body[i + 1..];
+    // The separator may be a multi-byte character (U+2000 is whitespace too).
+    let sep_len = body[i..].chars().next().map(char::len_utf8).unwrap_or(1);
+    let after = &body[i + sep_len..];
     let value = after.trim().trim_matches(['"', '\'']).to_ascii_lowercase();
     if value.is_empty() || PLAIN_VALUES.contains(&value.as_str()) {
         return line.to_string();
@@ -160,7 +162,7 @@ fn redact_line(line: &str) -> String {
     format!(
         "{}{}{lead_ws}{REDACTED}{ending}",
         &body[..i],
-        &body[i..i + 1]
+        &body[i..i + sep_len]
     )
 }
 
@@ -182,6 +184,18 @@ mod tests {
         );
         assert!(r.contains("password = [REDACTED]\n"));
         assert_eq!(r.lines().count(), text.lines().count());
+    }
+
+    #[test]
+    fn multibyte_separators_do_not_panic() {
+        // Found by cargo-fuzz (target redact): U+2000 (3 bytes) as the separator.
+        let r = redact("token\u{2000}hunter2\npassword\u{3000}=\u{3000}x\n");
+        assert!(!r.contains("hunter2") && !r.contains("=\u{3000}x"), "{r}");
+        let crash = [
+            0x74, 0x80, 0x80, 0xea, 0xe2, 0x74, 0x6f, 0x6b, 0x65, 0x6e, 0xe2, 0x80, 0x80, 0x79,
+            0x65, 0x73, 0x3a,
+        ];
+        let _ = redact(&String::from_utf8_lossy(&crash));
     }
 
     #[test]
