@@ -156,6 +156,9 @@ pub struct Fs {
     pub dir: tempfile::TempDir,
     pub mnt: PathBuf,
     image: PathBuf,
+    /// The loop device behind the mount, detached explicitly on drop (autoclear
+    /// alone was seen to leave a device attached when something else held it briefly).
+    loop_dev: Option<String>,
     extra_mounts: Vec<PathBuf>,
 }
 
@@ -192,10 +195,18 @@ impl Fs {
                 .arg(&image)
                 .arg(&mnt),
         );
+        let found = run_ok(Command::new("losetup").arg("-j").arg(&image));
+        let loop_dev = String::from_utf8_lossy(&found.stdout)
+            .split(':')
+            .next()
+            .map(str::trim)
+            .filter(|d| d.starts_with("/dev/loop"))
+            .map(str::to_string);
         Fs {
             dir,
             mnt,
             image,
+            loop_dev,
             extra_mounts: Vec::new(),
         }
     }
@@ -476,6 +487,10 @@ impl Drop for Fs {
             umount(Path::new(&m));
         }
         umount(&self.mnt);
+        if let Some(dev) = &self.loop_dev {
+            // Already gone when autoclear worked; then this fails harmlessly.
+            let _ = Command::new("losetup").arg("-d").arg(dev).output();
+        }
         let _ = std::fs::remove_file(&self.image);
     }
 }
