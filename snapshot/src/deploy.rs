@@ -123,16 +123,11 @@ fn live_var(l: &Layout) -> PathBuf {
 /// The slot a new deployment goes to: never the running one; offline, never the
 /// default one.
 fn target_slot(l: &Layout) -> Result<&'static str> {
-    let busy = match l.mode {
-        Mode::TopLevel => state::deployed_slot(l)?,
-        Mode::Live => {
-            let me = btrfs::subvolume_id(&l.root)?;
-            ["tmp", "tmp0"]
-                .into_iter()
-                .find(|s| btrfs::subvolume_id(&l.named(Part::Rootfs, s)).ok() == Some(me))
-        }
-    };
-    Ok(if busy == Some("tmp") { "tmp0" } else { "tmp" })
+    Ok(if state::running_slot(l)? == Some("tmp") {
+        "tmp0"
+    } else {
+        "tmp"
+    })
 }
 
 /// Builds, makes bootable and switches to a slot holding snapshot `id`.

@@ -478,20 +478,8 @@ impl Rast {
 
     /// The slot the running system booted from.
     fn running_slot(&self) -> Result<PathBuf> {
-        let l = &self.layout;
-        match l.mode {
-            Mode::TopLevel => state::deployed_slot(l)?
-                .map(|s| l.named(Part::Rootfs, s))
-                .ok_or(Error::NoDeployment),
-            Mode::Live => {
-                let me = btrfs::subvolume_id(&l.root)?;
-                ["tmp", "tmp0"]
-                    .into_iter()
-                    .map(|s| l.named(Part::Rootfs, s))
-                    .find(|p| btrfs::is_subvolume(p) && btrfs::subvolume_id(p).ok() == Some(me))
-                    .ok_or(Error::NoDeployment)
-            }
-        }
+        let slot = state::running_slot(&self.layout)?.ok_or(Error::NoDeployment)?;
+        Ok(self.layout.named(Part::Rootfs, slot))
     }
 
     /// `live-chroot`: runs `argv` chrooted in the running slot itself; changes apply

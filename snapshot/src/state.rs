@@ -29,6 +29,21 @@ pub fn deployed_slot(l: &Layout) -> Result<Option<&'static str>> {
     Ok(None)
 }
 
+/// The slot the running system booted from: in [`Mode::Live`] the slot whose
+/// subvolume is the running root; offline, the deployed one.
+pub fn running_slot(l: &Layout) -> Result<Option<&'static str>> {
+    match l.mode {
+        Mode::TopLevel => deployed_slot(l),
+        Mode::Live => {
+            let me = btrfs::subvolume_id(&l.root)?;
+            Ok(["tmp", "tmp0"].into_iter().find(|s| {
+                let p = l.named(Part::Rootfs, s);
+                btrfs::is_subvolume(&p) && btrfs::subvolume_id(&p).ok() == Some(me)
+            }))
+        }
+    }
+}
+
 /// The snapshot that boots next, if a slot is deployed.
 pub fn deployed(l: &Layout) -> Result<Option<SnapId>> {
     Ok(deployed_slot(l)?.and_then(|slot| read_snap_file(&l.named(Part::Rootfs, slot))))

@@ -86,17 +86,8 @@ pub struct PkgOpts {
 impl Rast {
     /// The running deployment slot's root, if there is one.
     pub fn running_slot_root(&self) -> Option<std::path::PathBuf> {
-        let l = self.layout();
-        let slot = match l.mode {
-            Mode::TopLevel => state::deployed_slot(l).ok().flatten(),
-            Mode::Live => {
-                let me = crate::btrfs::subvolume_id(&l.root).ok()?;
-                ["tmp", "tmp0"].into_iter().find(|s| {
-                    crate::btrfs::subvolume_id(&l.named(Part::Rootfs, s)).ok() == Some(me)
-                })
-            }
-        }?;
-        Some(l.named(Part::Rootfs, slot))
+        let slot = state::running_slot(self.layout()).ok().flatten()?;
+        Some(self.layout().named(Part::Rootfs, slot))
     }
 
     /// pacman for the read-only snapshot `n` (queries).
