@@ -36,6 +36,15 @@ pub fn confirm(cli: &Cli, question: &str) -> Result<bool> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
+/// [`confirm`] for use inside a library callback that wants a bool: an error (no
+/// terminal and no `--yes`) answers no and is kept in `err` for the caller to return.
+pub fn ask(cli: &Cli, question: &str, err: &mut Option<anyhow::Error>) -> bool {
+    confirm(cli, question).unwrap_or_else(|e| {
+        *err = Some(e);
+        false
+    })
+}
+
 pub fn exit_of(status: std::process::ExitStatus) -> ExitCode {
     use std::os::unix::process::ExitStatusExt;
     let code = status
@@ -247,22 +256,16 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
         Command::Del { ids, snap } => {
             let ids: Vec<SnapId> = ids.iter().chain(snap).copied().collect();
             let r = open(cli)?;
-            let mut question_failed = None;
+            let mut refused = None;
             let deleted = r.delete(&ids, &mut |all| {
                 let list = all
                     .iter()
                     .map(|i| i.to_string())
                     .collect::<Vec<_>>()
                     .join(", ");
-                match confirm(cli, &format!("Delete snapshot(s) {list}?")) {
-                    Ok(yes) => yes,
-                    Err(e) => {
-                        question_failed = Some(e);
-                        false
-                    }
-                }
+                ask(cli, &format!("Delete snapshot(s) {list}?"), &mut refused)
             })?;
-            if let Some(e) = question_failed {
+            if let Some(e) = refused {
                 return Err(e);
             }
             if cli.json {

@@ -12,7 +12,7 @@ use rast_snapshot::{Rast, SnapId};
 use serde_json::json;
 
 use crate::args::{Cli, PkgCommand, Security};
-use crate::commands::{confirm, exit_of, open, print_json};
+use crate::commands::{ask, exit_of, open, print_json};
 
 /// pacman may ask only when a person can answer: `--yes` or no terminal means
 /// `--noconfirm`.
@@ -306,21 +306,15 @@ pub fn pkg(cli: &Cli, cmd: &PkgCommand) -> Result<ExitCode> {
             if !unused_deps {
                 return Ok(report(cli, &[r.clean_cache(n)?]));
             }
-            let mut asked = None;
-            let o = r.clean_unused(n, opts(cli, true), &mut |orphans| match confirm(
-                cli,
-                &format!(
+            let mut refused = None;
+            let o = r.clean_unused(n, opts(cli, true), &mut |orphans| {
+                let q = format!(
                     "Remove unused dependencies from snapshot {n}: {}?",
                     orphans.join(" ")
-                ),
-            ) {
-                Ok(y) => y,
-                Err(e) => {
-                    asked = Some(e);
-                    false
-                }
+                );
+                ask(cli, &q, &mut refused)
             })?;
-            if let Some(e) = asked {
+            if let Some(e) = refused {
                 return Err(e);
             }
             match o {
