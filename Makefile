@@ -2,15 +2,21 @@
 # CARGO_TARGET_DIR is honoured when set (CI keeps it between runs).
 CARGO ?= cargo
 export CARGO_TARGET_DIR ?= $(CURDIR)/target
+# The local S3/Azure/GCS servers the backup tests start (scripts/setup-test-servers).
+export RAST_TEST_SERVERS ?= $(CARGO_TARGET_DIR)/test-servers
 NEXTEST := $(shell command -v cargo-nextest 2>/dev/null)
 
-.PHONY: all deps build demo test test-slow lint bench bench-search clean-sandbox
+.PHONY: all deps test-deps build demo test test-slow lint bench bench-search clean-sandbox
 
 all: build
 
 deps:
 	scripts/setup-deps
 	scripts/fetch-model
+
+## deps + the object-store servers for the backup tests.
+test-deps: deps
+	scripts/setup-test-servers
 
 build: deps
 	$(CARGO) build --workspace --all-targets
@@ -27,7 +33,7 @@ lint:
 	$(CARGO) check -p rast-snapshot --no-default-features --features alpm16-typecheck
 
 ## Every test (unit + end-to-end on real btrfs and pacman).
-test: build lint
+test: build test-deps lint
 ifdef NEXTEST
 	$(CARGO) nextest run --workspace --no-fail-fast
 else
@@ -35,7 +41,7 @@ else
 endif
 
 ## The slow suite too (long crash trials).
-test-slow: build
+test-slow: build test-deps
 ifdef NEXTEST
 	$(CARGO) nextest run --workspace --no-fail-fast --run-ignored all
 else

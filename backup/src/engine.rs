@@ -217,6 +217,8 @@ pub struct Listed {
     pub id: String,
     pub complete: bool,
     pub lineage: Option<String>,
+    /// The btrfs UUID of the sent snapshot (a restore's received UUID).
+    pub uuid: Option<String>,
     pub parent: Option<String>,
     pub created: Option<u64>,
     #[serde(skip)]
@@ -248,6 +250,7 @@ pub async fn list(t: &Target) -> Result<Vec<Listed>> {
         out.push(Listed {
             complete: m.is_some(),
             lineage: m.as_ref().map(|m| m.source.lineage.clone()),
+            uuid: m.as_ref().map(|m| m.source.uuid.clone()),
             parent: m
                 .as_ref()
                 .and_then(|m| m.parent.as_ref().map(|p| p.0.clone())),

@@ -85,8 +85,13 @@ impl Target {
                 Arc::new(b.build().map_err(|e| bad(e.to_string()))?)
             }
             "gs" => {
+                // The endpoint of a GCS-compatible server comes from the service
+                // account file (`gcs_base_url`), as object_store reads it.
                 let b = object_store::gcp::GoogleCloudStorageBuilder::from_env()
                     .with_bucket_name(bucket)
+                    .with_client_options(
+                        object_store::ClientOptions::new().with_allow_http(o.allow_http),
+                    )
                     .with_retry(retry(o));
                 Arc::new(b.build().map_err(|e| bad(e.to_string()))?)
             }

@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+pub mod servers;
+
 /// The directory cargo builds into (the test binary lives in `<dir>/deps/`).
 pub fn target_profile_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
