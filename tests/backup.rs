@@ -628,3 +628,54 @@ fn prune_keeps_chains_and_dry_run_changes_nothing() {
         && x["reason"].as_str().unwrap().contains("parent of kept")));
     let _ = (full, inc1);
 }
+
+/// `rast backup run` (the configured job: create each configured snapshot, then prune),
+/// its record for `schedule`, `--dry-run`, and a bandwidth limit that holds.
+#[test]
+fn configured_job_run_schedule_and_bwlimit() {
+    let b = Bk::new();
+    std::fs::write(
+        &b.config,
+        format!(
+            "[backup]\ntarget = \"{}\"\nrecipients = [\"{}\"]\nsnapshots = [\"1\"]\n\
+             preserve_min = \"latest\"\nchunk_mib = 1\n\n[backup.schedule]\nevery = \"6h\"\n",
+            b.url, b.key
+        ),
+    )
+    .unwrap();
+    let v: Value = serde_json::from_str(&b.ok(&["--json", "backup", "schedule"])).unwrap();
+    assert!(v["last_run"].is_null());
+    assert_eq!(v["next_runs"].as_array().unwrap().len(), 5);
+    // Dry run: nothing is created.
+    b.ok(&["backup", "run", "--dry-run"]);
+    assert!(b.list().is_empty());
+    let first: Value = serde_json::from_str(&b.ok(&["--json", "backup", "run"])).unwrap();
+    assert_eq!(first["created"][0]["snapshot"], 1);
+    b.change(1);
+    let second: Value = serde_json::from_str(&b.ok(&["--json", "backup", "run"])).unwrap();
+    assert_eq!(
+        second["created"][0]["parent"], first["created"][0]["id"],
+        "the job's second run is incremental"
+    );
+    // preserve_min latest keeps the latest and the full it needs.
+    assert_eq!(b.list().len(), 2);
+    let v: Value = serde_json::from_str(&b.ok(&["--json", "backup", "schedule"])).unwrap();
+    assert_eq!(v["last_run"]["ok"], true);
+    let finished = v["last_run"]["finished"].as_i64().unwrap();
+    assert_eq!(v["next_runs"][0].as_i64().unwrap(), finished + 6 * 3600);
+    b.fs.ok(&[
+        "run",
+        "1",
+        "--",
+        "sh",
+        "-c",
+        "head -c 3000000 /dev/urandom > /etc/big",
+    ]);
+    // --bwlimit 1 MiB/s: ~3 MiB cannot upload in under 2 s.
+    let v = b.create(&["--bwlimit", "1"]);
+    assert!(v["stored_bytes"].as_u64().unwrap() > 2_900_000, "{v}");
+    assert!(
+        v["seconds"].as_f64().unwrap() >= 2.0,
+        "limit not applied: {v}"
+    );
+}

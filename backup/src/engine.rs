@@ -33,6 +33,8 @@ pub struct CreateParams {
     pub zstd_level: i32,
     pub chunk_size: usize,
     pub parallel: usize,
+    /// Upload bandwidth limit in bytes per second (averaged over chunks).
+    pub bwlimit: Option<u64>,
 }
 
 /// Called after each uploaded chunk with (chunks done, plaintext bytes done).
@@ -145,6 +147,7 @@ pub async fn create(
     let mut chunks: Vec<Chunk> = Vec::new();
     let mut uploaded = 0u32;
     let mut plain_done = 0u64;
+    let (t0, mut queued) = (tokio::time::Instant::now(), 0u64);
     use futures::StreamExt;
     loop {
         tokio::select! {
@@ -158,7 +161,18 @@ pub async fn create(
                     Some(bytes) => {
                         let name = format::chunk_name(&p.id, c.index);
                         let t2 = t.clone();
-                        inflight.push(async move { t2.put(&name, bytes).await.map(|_| c) });
+                        // Under a bandwidth limit a chunk starts no earlier than the
+                        // bytes queued before it allow.
+                        let not_before = p.bwlimit.filter(|l| *l > 0).map(|l| {
+                            t0 + std::time::Duration::from_secs_f64(queued as f64 / l as f64)
+                        });
+                        queued += bytes.len() as u64;
+                        inflight.push(async move {
+                            if let Some(at) = not_before {
+                                tokio::time::sleep_until(at).await;
+                            }
+                            t2.put(&name, bytes).await.map(|_| c)
+                        });
                     }
                 }
             }
@@ -366,6 +380,7 @@ pub async fn restore(
     id: &str,
     into: &Path,
     identities: &[age::x25519::Identity],
+    progress: &mut dyn FnMut(u64),
 ) -> Result<PathBuf> {
     let chain = chain(t, id).await?;
     let mut last = PathBuf::new();
@@ -374,11 +389,12 @@ pub async fn restore(
         last = dest.clone();
         if dest.exists() {
             if is_complete_receive(&dest) {
+                progress(m.plain_len());
                 continue;
             }
             delete_subvolume(&dest);
         }
-        if let Err(e) = receive_one(t, m, into, identities).await {
+        if let Err(e) = receive_one(t, m, into, identities, progress).await {
             if dest.exists() {
                 delete_subvolume(&dest);
             }
@@ -414,12 +430,41 @@ fn delete_subvolume(p: &Path) {
         .output();
 }
 
+/// Fetches chunk `c` of backup `id`, checks its hash and opens it (off the runtime).
+async fn fetch_open(
+    t: &Target,
+    id: &str,
+    c: &Chunk,
+    ids: &[age::x25519::Identity],
+) -> Result<Vec<u8>> {
+    let name = format::chunk_name(id, c.index);
+    let damaged = |reason: String| Error::Damaged {
+        id: id.to_string(),
+        reason,
+    };
+    let b = t
+        .get(&name)
+        .await?
+        .ok_or_else(|| damaged(format!("{name} is missing")))?;
+    if format::sha256(&b) != c.cipher_sha256 {
+        return Err(damaged(format!("{name} does not match its hash")));
+    }
+    let ids = ids.to_vec();
+    tokio::task::spawn_blocking(move || format::open(&b, &ids))
+        .await
+        .map_err(|e| Error::Invalid(e.to_string()))?
+}
+
+/// Receives one backup: the next chunks are fetched and decrypted (two ahead) while a
+/// blocking thread writes the current one into `btrfs receive`.
 async fn receive_one(
     t: &Target,
     m: &Manifest,
     into: &Path,
     ids: &[age::x25519::Identity],
+    progress: &mut dyn FnMut(u64),
 ) -> Result<()> {
+    use futures::StreamExt;
     let mut child = Command::new("btrfs")
         .arg("receive")
         .arg("-q")
@@ -430,42 +475,47 @@ async fn receive_one(
         .spawn()
         .map_err(|e| Error::Invalid(format!("cannot run btrfs receive: {e}")))?;
     let mut stdin = child.stdin.take().expect("piped");
-    let mut failure = None;
-    for c in &m.chunks {
-        let name = format::chunk_name(&m.id, c.index);
-        let Some(b) = t.get(&name).await? else {
-            failure = Some(Error::Damaged {
-                id: m.id.clone(),
-                reason: format!("{name} is missing"),
-            });
-            break;
-        };
-        if format::sha256(&b) != c.cipher_sha256 {
-            failure = Some(Error::Damaged {
-                id: m.id.clone(),
-                reason: format!("{name} does not match its hash"),
-            });
-            break;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        for plain in rx {
+            stdin.write_all(&plain)?;
         }
-        let ids2 = ids.to_vec();
-        let plain = match tokio::task::spawn_blocking(move || format::open(&b, &ids2))
-            .await
-            .map_err(|e| Error::Invalid(e.to_string()))?
-        {
-            Ok(p) => p,
+        Ok(())
+    });
+    let mut chunks = futures::stream::iter(m.chunks.iter())
+        .map(|c| fetch_open(t, &m.id, c, ids))
+        .buffered(2);
+    let mut failure = None;
+    while let Some(r) = chunks.next().await {
+        match r {
+            Ok(plain) => {
+                let n = plain.len() as u64;
+                let tx = tx.clone();
+                // The channel holds one chunk; waiting for room must not block the runtime.
+                let sent = tokio::task::spawn_blocking(move || tx.send(plain).is_ok())
+                    .await
+                    .unwrap_or(false);
+                if !sent {
+                    break; // the writer stopped; its error is reported below
+                }
+                progress(n);
+            }
             Err(e) => {
                 failure = Some(e);
                 break;
             }
-        };
-        if let Err(e) = stdin.write_all(&plain) {
+        }
+    }
+    drop(chunks);
+    drop(tx);
+    let written = writer.await.map_err(|e| Error::Invalid(e.to_string()))?;
+    if failure.is_none() {
+        if let Err(e) = written {
             failure = Some(Error::Invalid(format!(
                 "btrfs receive stopped reading: {e}"
             )));
-            break;
         }
     }
-    drop(stdin);
     if let Some(e) = failure {
         let _ = child.kill();
         let _ = child.wait();

@@ -10,12 +10,13 @@
 //! Invariants: nothing of a snapshot's content leaves the machine unencrypted;
 //! listing, chain resolution, verification of presence/hashes and pruning need only
 //! public data (a machine may hold no identity); pruning never deletes a backup a kept
-//! one depends on; a restore receives under a temporary name and renames at the end.
+//! one depends on; a restore judges completeness by the flags `btrfs receive` sets only at its end and deletes what it left half-received (see `engine::restore`).
 
 pub mod engine;
 pub mod format;
 pub mod keys;
 pub mod retention;
+pub mod schedule;
 pub mod store;
 
 /// Errors of the backup crate.

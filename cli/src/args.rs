@@ -467,7 +467,19 @@ pub enum BackupCommand {
         /// Plaintext bytes per chunk (default 32 MiB).
         #[arg(long, value_name = "BYTES", hide = true)]
         chunk_size: Option<usize>,
+        /// Upload at most this many MiB/s (averaged over chunks; [backup] bwlimit_mib).
+        #[arg(long, value_name = "MIB_PER_S")]
+        bwlimit: Option<f64>,
     },
+    /// The configured job: back up each of [backup] snapshots, then prune the target
+    /// with the configured policy. What the agent's schedule and rast-backup.timer run.
+    Run {
+        /// Show what would be backed up and pruned; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// When the configured job runs next ([backup.schedule]) and how the last run went.
+    Schedule,
     /// Backups at the target: chains, sizes, complete or not (needs no key).
     List {
         #[command(flatten)]

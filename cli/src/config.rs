@@ -45,6 +45,12 @@ pub struct BackupConfig {
     pub max_retries: Option<usize>,
     pub preserve_min: Option<String>,
     pub preserve: Option<String>,
+    /// Upload limit in MiB/s.
+    pub bwlimit_mib: Option<f64>,
+    /// What `rast backup run` backs up: "current", "deployed" or snapshot numbers.
+    #[serde(default)]
+    pub snapshots: Vec<String>,
+    pub schedule: Option<rast_backup::schedule::ScheduleConfig>,
 }
 
 #[derive(Debug, Default, Deserialize)]

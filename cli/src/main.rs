@@ -12,6 +12,7 @@ mod config;
 mod index_cmds;
 mod pacman_compat;
 mod pkg_cmds;
+mod progress;
 mod render;
 
 use std::process::ExitCode;
