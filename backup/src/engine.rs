@@ -1,7 +1,7 @@
 //! The operations: create, list, restore, verify, clean, prune.
 //!
-//! `create` runs `btrfs send` in a blocking thread that cuts the stream into chunks and
-//! seals each (zstd + age, CPU-bound, never on the async runtime); sealed chunks are
+//! `create` runs `btrfs send` in a blocking thread that streams its output into one
+//! sealer per chunk (zstd workers + age, CPU-bound, never on the async runtime); sealed chunks are
 //! uploaded with bounded parallelism through a channel of capacity one, so memory stays
 //! at a few chunks whatever the snapshot size. `partial.json` records uploaded chunks;
 //! a new `create` of the same backup id re-sends the same stream, checks the plaintext
@@ -97,25 +97,37 @@ pub async fn create(
             .map_err(|e| Error::Invalid(format!("cannot run btrfs send: {e}")))?;
         let mut out = child.stdout.take().expect("piped");
         let mut index = 0u32;
-        loop {
-            let mut buf = Vec::with_capacity(chunk_size);
-            (&mut out)
-                .take(chunk_size as u64)
-                .read_to_end(&mut buf)
-                .map_err(|e| Error::Invalid(format!("reading btrfs send: {e}")))?;
-            if buf.is_empty() {
+        let mut buf = vec![0u8; 1 << 20];
+        let mut eof = false;
+        while !eof {
+            // Stream the send output straight into the sealer: no plaintext chunk buffer.
+            let mut sealer = format::Sealer::new(level, &recipients)?;
+            while sealer.len() < chunk_size as u64 {
+                let want = buf.len().min(chunk_size - sealer.len() as usize);
+                let n = match out.read(&mut buf[..want]) {
+                    Ok(n) => n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(Error::Invalid(format!("reading btrfs send: {e}"))),
+                };
+                if n == 0 {
+                    eof = true;
+                    break;
+                }
+                sealer.write(&buf[..n])?;
+            }
+            if sealer.is_empty() {
                 break;
             }
-            let plain_sha256 = format::sha256(&buf);
+            let (sealed, plain_sha256, plain_len) = sealer.finish()?;
             let item = match expected.get(&index) {
-                Some(c) if c.plain_sha256 == plain_sha256 && c.plain_len == buf.len() as u64 => {
+                // Uploaded before an interruption: the same bytes need no new upload.
+                Some(c) if c.plain_sha256 == plain_sha256 && c.plain_len == plain_len => {
                     (c.clone(), None)
                 }
                 _ => {
-                    let sealed = format::seal(&buf, level, &recipients)?;
                     let c = Chunk {
                         index,
-                        plain_len: buf.len() as u64,
+                        plain_len,
                         plain_sha256,
                         cipher_len: sealed.len() as u64,
                         cipher_sha256: format::sha256(&sealed),
@@ -123,7 +135,6 @@ pub async fn create(
                     (c, Some(sealed))
                 }
             };
-            drop(buf);
             if tx.blocking_send(item).is_err() {
                 let _ = child.kill();
                 return Ok(()); // the uploader failed; its error is reported

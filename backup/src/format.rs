@@ -97,24 +97,71 @@ pub fn sha256(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
 }
 
-/// Compresses and encrypts one chunk (CPU work: call off the async runtime).
-pub fn seal(plain: &[u8], level: i32, recipients: &[age::x25519::Recipient]) -> Result<Vec<u8>> {
-    let encryptor =
-        age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
-            .map_err(|e| Error::Keys(e.to_string()))?;
-    let mut out = Vec::with_capacity(plain.len() / 2);
-    let io = |e: std::io::Error| Error::Invalid(format!("sealing a chunk: {e}"));
-    let w = encryptor.wrap_output(&mut out).map_err(io)?;
-    let mut z = zstd::stream::write::Encoder::new(w, level).map_err(io)?;
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get() as u32)
-        .unwrap_or(1);
-    if threads > 1 {
-        let _ = z.multithread(threads);
+/// Compresses and encrypts one chunk as its plaintext arrives: zstd's worker threads
+/// compress while the caller reads the next bytes, and no plaintext buffer is kept.
+/// CPU work: use it off the async runtime.
+pub struct Sealer {
+    z: zstd::stream::write::Encoder<'static, age::stream::StreamWriter<Vec<u8>>>,
+    hasher: Sha256,
+    len: u64,
+}
+
+fn seal_io(e: std::io::Error) -> Error {
+    Error::Invalid(format!("sealing a chunk: {e}"))
+}
+
+impl Sealer {
+    pub fn new(level: i32, recipients: &[age::x25519::Recipient]) -> Result<Sealer> {
+        let encryptor =
+            age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
+                .map_err(|e| Error::Keys(e.to_string()))?;
+        let w = encryptor.wrap_output(Vec::new()).map_err(seal_io)?;
+        let mut z = zstd::stream::write::Encoder::new(w, level).map_err(seal_io)?;
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(1);
+        if threads > 1 {
+            let _ = z.multithread(threads);
+        }
+        Ok(Sealer {
+            z,
+            hasher: Sha256::new(),
+            len: 0,
+        })
     }
-    z.write_all(plain).map_err(io)?;
-    z.finish().map_err(io)?.finish().map_err(io)?;
-    Ok(out)
+
+    pub fn write(&mut self, plain: &[u8]) -> Result<()> {
+        self.hasher.update(plain);
+        self.len += plain.len() as u64;
+        self.z.write_all(plain).map_err(seal_io)
+    }
+
+    /// Plaintext bytes written so far.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The sealed chunk, the plaintext's SHA-256 and its length.
+    pub fn finish(self) -> Result<(Vec<u8>, String, u64)> {
+        let sealed = self
+            .z
+            .finish()
+            .map_err(seal_io)?
+            .finish()
+            .map_err(seal_io)?;
+        Ok((sealed, hex::encode(self.hasher.finalize()), self.len))
+    }
+}
+
+/// Compresses and encrypts a whole chunk at once (see [`Sealer`]).
+pub fn seal(plain: &[u8], level: i32, recipients: &[age::x25519::Recipient]) -> Result<Vec<u8>> {
+    let mut s = Sealer::new(level, recipients)?;
+    s.write(plain)?;
+    Ok(s.finish()?.0)
 }
 
 /// Decrypts and decompresses one chunk; any tampering is an error.

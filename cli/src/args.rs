@@ -36,6 +36,9 @@ pub struct Cli {
     /// Answer yes to every question (needed to delete without a terminal).
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
+    /// For a plain-words request: show the plan, do nothing (`rast --dry-run "…"`).
+    #[arg(long)]
+    pub dry_run: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -180,6 +183,18 @@ pub enum Command {
     /// Configuration tools: `rast config search QUERY` searches /etc only.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Turn a request in plain words into a typed plan and print it (runs nothing).
+    Plan {
+        #[command(flatten)]
+        loc: IndexLoc,
+        /// The request, e.g. "clone snapshot 2 and install htop in it".
+        #[arg(value_name = "REQUEST", required = true, num_args = 1..)]
+        request: Vec<String>,
+    },
+    /// Any other words are a request: `rast "install the latest firefox"` shows the plan,
+    /// asks, then runs it (see docs/natural-language.md).
+    #[command(external_subcommand)]
+    Request(Vec<String>),
     /// Show the current snapshot.
     #[command(visible_alias = "c")]
     Current,

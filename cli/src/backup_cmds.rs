@@ -217,6 +217,25 @@ fn create_one(
     })
 }
 
+/// The newest complete backup of snapshot `n` at `url` (or the configured target).
+pub fn newest_backup_of(url: Option<&str>, n: &str) -> Result<String> {
+    let cfg = config::load(&config::path())?.backup;
+    let tg = target(
+        &BackupTarget {
+            url: url.map(str::to_string),
+        },
+        &cfg,
+    )?;
+    let lineage = format!("snapshot-{n}");
+    runtime()?
+        .block_on(engine::list(&tg))?
+        .into_iter()
+        .rev()
+        .find(|l| l.complete && l.lineage.as_deref() == Some(lineage.as_str()))
+        .map(|l| l.id)
+        .with_context(|| format!("no complete backup of snapshot {n} at {}", tg.url))
+}
+
 /// `[backup] snapshots` (default: the current one), as written.
 fn job_snapshots(cfg: &BackupConfig) -> Vec<String> {
     if cfg.snapshots.is_empty() {

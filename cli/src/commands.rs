@@ -128,6 +128,17 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
                 print!("{}", render::tree_text(&meta, current));
             }
         }
+        Command::Plan { loc, request } => return crate::nl_cmds::plan_cmd(cli, loc, request),
+        Command::Request(words) => {
+            // `rast "…" --dry-run` works too: flags after the words are not request text.
+            let dry = cli.dry_run || words.iter().any(|w| w == "--dry-run");
+            let words: Vec<String> = words
+                .iter()
+                .filter(|w| *w != "--dry-run")
+                .cloned()
+                .collect();
+            return crate::nl_cmds::request_cmd(cli, &words, dry);
+        }
         Command::Current => {
             let r = open(cli)?;
             let current = r.current()?;

@@ -65,6 +65,12 @@ fn system(cli: &Cli) -> System {
     }
 }
 
+/// The index directory `loc` (or the config, or the system default) names.
+pub fn resolve_index_dir(cli: &Cli, loc: &IndexLoc) -> Result<PathBuf> {
+    let cfg = config::load(&config::path())?;
+    Ok(index_dir(loc, &cfg, &system(cli)))
+}
+
 fn index_dir(loc: &IndexLoc, cfg: &config::Config, sys: &System) -> PathBuf {
     loc.index_dir
         .clone()

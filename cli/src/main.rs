@@ -10,6 +10,7 @@ mod backup_cmds;
 mod commands;
 mod config;
 mod index_cmds;
+mod nl_cmds;
 mod pacman_compat;
 mod pkg_cmds;
 mod progress;

@@ -160,6 +160,7 @@ fn cli_of(p: &PacArgs) -> Cli {
         root: p.root.clone(),
         json: p.json,
         yes: p.yes,
+        dry_run: false,
         command: Command::Tree,
     }
 }

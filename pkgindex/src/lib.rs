@@ -13,6 +13,7 @@
 //! [`secrets::admit`] has approved and redacted it.
 
 pub mod bm25;
+pub mod catalog;
 pub mod desc;
 pub mod doc;
 pub mod etcwalk;

@@ -73,7 +73,7 @@ pub fn arch2022_index() -> &'static Path {
         let dir = target_profile_dir().join("test-index-arch2022");
         let lock = std::fs::File::create(target_profile_dir().join("test-index.lock")).unwrap();
         lock.lock().unwrap();
-        if !dir.join("state.json").is_file() {
+        if !dir.join("catalog.json").is_file() {
             let d = shared().join("data/arch-sync-2022");
             let dbs: Vec<String> = ["core", "extra", "multilib"]
                 .iter()
