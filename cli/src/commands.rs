@@ -137,6 +137,15 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
                 .filter(|w| *w != "--dry-run")
                 .cloned()
                 .collect();
+            // One bare word is a mistyped command, not a request.
+            if let [one] = words.as_slice() {
+                if !one.contains(char::is_whitespace) {
+                    eprintln!(
+                        "rast: error: unrecognized command {one:?} (see `rast --help`; a request in plain words is several words: rast \"install firefox\")"
+                    );
+                    return Ok(ExitCode::from(2));
+                }
+            }
             return crate::nl_cmds::request_cmd(cli, &words, dry);
         }
         Command::Current => {
