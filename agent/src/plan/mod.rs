@@ -262,7 +262,6 @@ impl Planner<'_> {
             candidates: vec![],
         };
         let ws = words(c);
-        let first = ws.first().map(String::as_str).unwrap_or("");
 
         // Explicit command inside a snapshot.
         if is_run_request(c) {
@@ -954,7 +953,6 @@ impl Planner<'_> {
                 }]
             });
         }
-        let _ = first;
         Err(Action::Clarify {
             question: "I don't know how to do that. I can install/remove/upgrade packages, search, manage snapshots (clone, deploy, rollback, …) and backups — see `rast --help`.".into(),
             candidates: vec![],
@@ -1231,8 +1229,7 @@ fn fix_verb_typos(t: &str) -> String {
             .iter()
             .map(|v| (strsim::damerau_levenshtein(w, v), *v))
             .min();
-        if let Some((d, v)) = best.filter(|(d, _)| *d <= limit) {
-            let _ = d;
+        if let Some((_, v)) = best.filter(|(d, _)| *d <= limit) {
             *w = v.to_string();
         }
     }
