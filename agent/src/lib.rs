@@ -6,11 +6,22 @@
 //! - [`plan`]: the offline planner; package names resolve through the catalogue and
 //!   the hybrid index, never raw user text.
 //!
-//! Invariant: nothing here runs anything. Executing a plan is the CLI's job, through
-//! the same code paths as the explicit commands.
+//! - [`warm`]: an index opened for planning (catalogue + searcher), shared by the
+//!   CLI's in-process planner and the daemon; [`llm`]: the optional LLM backend.
+//! - [`proto`], [`client`], [`daemon`]: rast-agent's socket protocol, the CLI's
+//!   client, and the daemon itself.
+//!
+//! Invariant: nothing here executes a plan. Executing is the CLI's job, through the
+//! same code paths as the explicit commands; the daemon only runs the explicit
+//! `rast index build` / `rast backup run` commands as child processes.
 
 pub mod action;
+pub mod client;
+pub mod daemon;
+pub mod llm;
 pub mod plan;
+pub mod proto;
+pub mod warm;
 
 pub use action::{Action, Plan};
 pub use plan::Planner;

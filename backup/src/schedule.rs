@@ -36,6 +36,22 @@ pub enum Schedule {
     Weekly,
 }
 
+/// The schedule as a person would write it: "every 6h", "daily at 03:30", …
+impl std::fmt::Display for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Schedule::Every(s) => write!(
+                f,
+                "every {}",
+                humantime::format_duration(std::time::Duration::from_secs(*s))
+            ),
+            Schedule::Daily { hour, minute } => write!(f, "daily at {hour:02}:{minute:02}"),
+            Schedule::Hourly => write!(f, "hourly"),
+            Schedule::Weekly => write!(f, "weekly (Mondays 00:00)"),
+        }
+    }
+}
+
 impl Schedule {
     pub fn parse(c: &ScheduleConfig) -> Result<Schedule> {
         let bad = |m: String| Error::Invalid(format!("[backup.schedule]: {m}"));

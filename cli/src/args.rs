@@ -180,6 +180,10 @@ pub enum Command {
     /// Encrypted incremental backups of snapshots (btrfs send → zstd → age → store).
     #[command(subcommand)]
     Backup(BackupCommand),
+    /// rast-agent: the daemon that keeps the planner warm, refreshes the index and
+    /// runs the backup schedule (see docs/agent.md).
+    #[command(subcommand)]
+    Agent(AgentCommand),
     /// Configuration tools: `rast config search QUERY` searches /etc only.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -397,6 +401,58 @@ pub struct IndexLoc {
     /// Embedding model folder [default: RAST_MODEL_DIR, /usr/share/rast/models/…, ./models/…].
     #[arg(long, value_name = "DIR")]
     pub model_dir: Option<PathBuf>,
+}
+
+/// Which agent socket to talk to.
+#[derive(Args, Debug, Clone)]
+pub struct SocketArg {
+    /// Agent socket [default: RAST_AGENT_SOCKET, [agent] socket, /run/rast/agent.sock].
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AgentCommand {
+    /// Run the agent in the foreground (what `rast-agent` and rast-agent.service run).
+    #[command(
+        after_help = "Examples:\n  rast-agent                         defaults from /etc/rast/rast.toml [agent]\n  rast agent serve --socket /tmp/a.sock --group 0 --index-dir /tmp/ix"
+    )]
+    Serve {
+        #[command(flatten)]
+        socket: SocketArg,
+        /// Group allowed to use the socket (name or gid) [default: [agent] group, "rast"].
+        #[arg(long, value_name = "GROUP")]
+        group: Option<String>,
+        #[command(flatten)]
+        loc: IndexLoc,
+        /// Do not watch pacman's databases and /etc for changes.
+        #[arg(long)]
+        no_watch: bool,
+        /// Quiet time after a change before the index is refreshed [default: 2s].
+        #[arg(long, value_name = "DURATION")]
+        debounce: Option<String>,
+        /// Do not run the [backup.schedule] job.
+        #[arg(long)]
+        no_backups: bool,
+    },
+    /// Show whether the agent runs, its index, requests served and the backup job.
+    Status {
+        #[command(flatten)]
+        socket: SocketArg,
+    },
+    /// Ask the agent to rebuild the index (root; the pacman hook runs this).
+    Refresh {
+        #[command(flatten)]
+        socket: SocketArg,
+        /// Succeed quietly when no agent is running (for hooks).
+        #[arg(long)]
+        if_running: bool,
+    },
+    /// Ask the agent to start the backup job now (root).
+    BackupNow {
+        #[command(flatten)]
+        socket: SocketArg,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -256,7 +256,8 @@ struct LastRun {
     error: Option<String>,
 }
 
-fn last_run_path(cli: &Cli) -> Result<PathBuf> {
+/// Where `rast backup run` records its outcome (the agent reads it too).
+pub fn last_run_path(cli: &Cli) -> Result<PathBuf> {
     Ok(open(cli)?.layout().rast_dir().join("backup-last-run.json"))
 }
 
@@ -447,7 +448,7 @@ pub fn backup(cli: &Cli, cmd: &BackupCommand) -> Result<ExitCode> {
             let snaps = job_snapshots(&cfg);
             if cli.json {
                 print_json(&json!({
-                    "schedule": format!("{sched:?}"),
+                    "schedule": sched.to_string(),
                     "target": cfg.target,
                     "snapshots": snaps,
                     "last_run": last,
@@ -467,7 +468,7 @@ pub fn backup(cli: &Cli, cmd: &BackupCommand) -> Result<ExitCode> {
                     ),
                     None => println!("last run: never"),
                 }
-                println!("next runs ({sched:?}):");
+                println!("next runs ({sched}):");
                 for t in next {
                     println!("  {}", when(t));
                 }

@@ -200,6 +200,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
         Command::Pkg(cmd) => return pkg_cmds::pkg(cli, cmd),
         Command::Index(cmd) => return index_cmds::index(cli, cmd),
         Command::Backup(cmd) => return backup_cmds::backup(cli, cmd),
+        Command::Agent(cmd) => return crate::agent_cmds::agent(cli, cmd),
         Command::Search(a) => return index_cmds::search(cli, a, None),
         Command::Config(crate::args::ConfigCommand::Search(a)) => {
             return index_cmds::search(cli, a, Some(rast_pkgindex::doc::Kind::Config))

@@ -3,6 +3,11 @@
 //! one is an error naming the file.
 //!
 //! ```toml
+//! [agent]
+//! socket = "/run/rast/agent.sock"
+//! group = "rast"
+//! [planner]
+//! llm_url = "http://127.0.0.1:8080/v1"   # optional; off when absent
 //! [index]
 //! dir = "/var/lib/rast/index"
 //! backend = "embedded"            # or "qdrant"
@@ -24,6 +29,37 @@ pub struct Config {
     pub index: IndexConfig,
     #[serde(default)]
     pub backup: BackupConfig,
+    #[serde(default)]
+    pub agent: AgentConfig,
+    #[serde(default)]
+    pub planner: PlannerConfig,
+}
+
+/// `[agent]`: rast-agent's socket and behaviour.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    pub socket: Option<PathBuf>,
+    /// Group allowed on the socket; default "rast" (root only if that group is missing).
+    pub group: Option<String>,
+    /// Quiet time before an index refresh (humantime, e.g. "2s").
+    pub debounce: Option<String>,
+    /// Watch pacman's databases and /etc (default true).
+    pub watch: Option<bool>,
+}
+
+/// `[planner]`: the optional LLM backend (off unless `llm_url` is set).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlannerConfig {
+    /// OpenAI-compatible API base, e.g. "http://127.0.0.1:8080/v1".
+    pub llm_url: Option<String>,
+    pub llm_model: Option<String>,
+    /// Environment variable holding the API key (default OPENAI_API_KEY).
+    pub llm_key_env: Option<String>,
+    /// Ask the LLM when the offline plan's confidence is below this (default 0.6).
+    pub llm_below_confidence: Option<f32>,
+    pub llm_timeout: Option<String>,
 }
 
 /// `[backup]`: where, for whom, how.

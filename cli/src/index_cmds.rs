@@ -71,6 +71,17 @@ pub fn resolve_index_dir(cli: &Cli, loc: &IndexLoc) -> Result<PathBuf> {
     Ok(index_dir(loc, &cfg, &system(cli)))
 }
 
+/// Where the default index sources live (sync and local databases, /etc): what the
+/// agent watches to know the index is stale.
+pub fn source_paths(cli: &Cli) -> Vec<PathBuf> {
+    let sys = system(cli);
+    let db = sys.db_root.join(sys.db_rel);
+    [db.join("sync"), db.join("local"), sys.etc]
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .collect()
+}
+
 fn index_dir(loc: &IndexLoc, cfg: &config::Config, sys: &System) -> PathBuf {
     loc.index_dir
         .clone()

@@ -7,61 +7,28 @@
 //! action made (found by comparing the tree before and after it).
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use rast_agent::action::{Action, Plan, NEW};
-use rast_agent::plan::resolve::{Resolver, Semantic};
-use rast_agent::Planner;
-use rast_pkgindex::catalog::Catalog;
-use rast_pkgindex::doc::Kind;
-use rast_pkgindex::index::Searcher;
+use rast_agent::warm::WarmIndex;
 use rast_snapshot::{Rast, SnapId};
 
 use crate::args::{Cli, IndexLoc};
 use crate::commands::{self, open, print_json};
 
-/// Semantic package choice through the hybrid index; the model loads on first use.
-struct IndexSemantic {
-    dir: PathBuf,
-    model_dir: Option<PathBuf>,
-    searcher: std::cell::OnceCell<Option<Searcher>>,
-}
-
-impl Semantic for IndexSemantic {
-    fn packages(&self, query: &str, limit: usize) -> Vec<String> {
-        let s = self.searcher.get_or_init(|| {
-            let enc = rast_embeddings::resolve_model_dir(self.model_dir.as_deref())
-                .ok()
-                .and_then(|d| rast_embeddings::Encoder::load(&d).ok())?;
-            Searcher::open(&self.dir, &rast_pkgindex::index::Backend::Flat, enc).ok()
-        });
-        s.as_ref()
-            .and_then(|s| s.search(query, limit, Some(Kind::Package)).ok())
-            .map(|hits| hits.into_iter().map(|h| h.name).collect())
-            .unwrap_or_default()
-    }
-}
-
-/// Plans `request` with the catalogue of the index in `loc`.
+/// Plans `request`: through a running rast-agent when there is one (warm model),
+/// else in-process with the catalogue of the index in `loc`.
 pub fn make_plan(cli: &Cli, loc: &IndexLoc, request: &str) -> Result<Plan> {
+    if let Some(p) = crate::agent_cmds::plan_via_agent(loc, request) {
+        return Ok(p);
+    }
     let dir = crate::index_cmds::resolve_index_dir(cli, loc)?;
-    let catalog = Catalog::load(&dir)
+    let cfg = crate::config::load(&crate::config::path())?;
+    let ix = WarmIndex::open(&dir, loc.model_dir.as_deref())
         .with_context(|| format!("the planner needs the package index in {}", dir.display()))?;
-    let sem = IndexSemantic {
-        dir,
-        model_dir: loc.model_dir.clone(),
-        searcher: Default::default(),
-    };
-    let planner = Planner {
-        resolver: Resolver {
-            catalog: &catalog,
-            semantic: Some(&sem),
-        },
-    };
-    Ok(planner.plan(request))
+    Ok(ix.plan(request, crate::agent_cmds::llm_config(&cfg)?.as_ref()))
 }
 
 /// `rast plan`.

@@ -18,7 +18,7 @@ use crate::doc::Kind;
 use crate::{Error, Result};
 
 /// A set of (id, unit vector) pairs searchable by dot product.
-pub trait VectorStore {
+pub trait VectorStore: Send + Sync {
     /// Adds or replaces `upsert`, deletes `remove`, keeps everything else.
     fn apply(&mut self, upsert: Vec<(String, Vec<f32>)>, remove: &[String]) -> Result<()>;
     /// The `k` nearest ids to `query` (cosine), optionally of one kind.

@@ -133,6 +133,24 @@ const QUERY_FILLER: &[&str] = &[
     "available",
 ];
 
+/// Why `request` is refused before any planning (too long, destructive, shell
+/// syntax), or `None`. No planner — offline rules or the LLM — sees a refused request.
+pub fn refusal(request: &str) -> Option<String> {
+    if request.len() > MAX_REQUEST {
+        return Some("That request is too long; say it in one sentence.".into());
+    }
+    let t = fix_verb_typos(&normalize(request));
+    if let Some(w) = safety::destructive_words(&t) {
+        return Some(format!("{w:?} looks destructive; rast plans package and snapshot actions, not shell commands. Use `rast run` yourself if you mean it."));
+    }
+    if !is_run_request(&t) {
+        if let Some(f) = safety::shell_fragment(&t) {
+            return Some(format!("{f:?} is shell syntax; rast does not run shell text. Say what you want done (e.g. \"install htop\")."));
+        }
+    }
+    None
+}
+
 /// The planner: intent rules over a catalogue (and optionally the index).
 pub struct Planner<'a> {
     pub resolver: Resolver<'a>,
@@ -159,34 +177,14 @@ impl Planner<'_> {
     }
 
     fn plan_inner(&self, request: &str) -> Plan {
-        if request.len() > MAX_REQUEST {
-            return Plan::clarify(
-                request,
-                "That request is too long; say it in one sentence.".into(),
-                vec![],
-            );
+        if let Some(why) = refusal(request) {
+            return Plan::clarify(request, why, vec![]);
         }
         let t = fix_verb_typos(&normalize(request));
         if t.is_empty() {
             return Plan::clarify(request, "What should I do?".into(), vec![]);
         }
         let is_run = is_run_request(&t);
-        if let Some(w) = safety::destructive_words(&t) {
-            return Plan::clarify(
-                request,
-                format!("{w:?} looks destructive; rast plans package and snapshot actions, not shell commands. Use `rast run` yourself if you mean it."),
-                vec![],
-            );
-        }
-        if !is_run {
-            if let Some(f) = safety::shell_fragment(&t) {
-                return Plan::clarify(
-                    request,
-                    format!("{f:?} is shell syntax; rast does not run shell text. Say what you want done (e.g. \"install htop\")."),
-                    vec![],
-                );
-            }
-        }
         let mut ctx = Ctx {
             made_snapshot: false,
             notes: Vec::new(),

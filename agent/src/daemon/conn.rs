@@ -1,0 +1,213 @@
+//! One client connection: who it is (SO_PEERCRED), then request lines in, response
+//! lines out, until the client closes or the agent shuts down.
+
+use std::sync::Arc;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::net::UnixStream;
+use tokio_util::codec::{Framed, LinesCodec, LinesCodecError};
+
+use super::{unix_now, Shared};
+use crate::proto::{ErrorCode, Request, Response, MAX_LINE, PROTOCOL};
+
+/// The peer as the kernel reports it.
+#[derive(Clone, Copy, Debug)]
+struct Peer {
+    uid: u32,
+    pid: Option<i32>,
+    privileged: bool,
+}
+
+pub async fn handle(shared: Arc<Shared>, stream: UnixStream) {
+    let peer = match stream.peer_cred() {
+        Ok(c) => Peer {
+            uid: c.uid(),
+            pid: c.pid(),
+            privileged: c.uid() == 0 || c.uid() == nix::unistd::geteuid().as_raw(),
+        },
+        Err(e) => {
+            tracing::warn!("SO_PEERCRED failed, dropping the connection: {e}");
+            return;
+        }
+    };
+    tracing::debug!(uid = peer.uid, pid = ?peer.pid, "connection");
+    let mut framed = Framed::new(stream, LinesCodec::new_with_max_length(MAX_LINE));
+    loop {
+        let line = tokio::select! {
+            _ = shared.shutdown.cancelled() => return,
+            l = framed.next() => l,
+        };
+        let resp = match line {
+            None => return,
+            Some(Err(LinesCodecError::MaxLineLengthExceeded)) => {
+                let _ = framed
+                    .send(line_of(&Response::err(
+                        ErrorCode::BadRequest,
+                        format!("request longer than {MAX_LINE} bytes"),
+                    )))
+                    .await;
+                return;
+            }
+            Some(Err(e)) => {
+                tracing::debug!("read: {e}");
+                return;
+            }
+            Some(Ok(l)) => match serde_json::from_str::<Request>(&l) {
+                Err(e) => Response::err(ErrorCode::BadRequest, e.to_string()),
+                Ok(req) => answer(&shared, peer, req).await,
+            },
+        };
+        if framed.send(line_of(&resp)).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn line_of(r: &Response) -> String {
+    serde_json::to_string(r).expect("responses serialise")
+}
+
+async fn answer(shared: &Arc<Shared>, peer: Peer, req: Request) -> Response {
+    *shared
+        .counters
+        .lock()
+        .expect("counters")
+        .entry(req.method())
+        .or_default() += 1;
+    if req.privileged() && !peer.privileged {
+        tracing::info!(uid = peer.uid, method = req.method(), "refused");
+        return Response::err(
+            ErrorCode::Forbidden,
+            format!(
+                "{} changes the system and needs root (you are uid {})",
+                req.method(),
+                peer.uid
+            ),
+        );
+    }
+    match req {
+        Request::Status => Response::ok(status(shared, peer)),
+        Request::Plan { request } => {
+            let Some(ix) = shared.index() else {
+                return no_index(shared);
+            };
+            let llm = shared.cfg.llm.clone();
+            blocking(move || {
+                serde_json::to_value(ix.plan(&request, llm.as_ref())).map_err(|e| e.to_string())
+            })
+            .await
+        }
+        Request::Search { query, limit, kind } => {
+            let Some(ix) = shared.index() else {
+                return no_index(shared);
+            };
+            let kind = match kind.as_deref().map(str::parse::<rast_pkgindex::doc::Kind>) {
+                None => None,
+                Some(Ok(k)) => Some(k),
+                Some(Err(e)) => return Response::err(ErrorCode::BadRequest, e.to_string()),
+            };
+            let limit = limit.clamp(1, 200);
+            blocking(move || {
+                let s = ix.searcher()?;
+                let hits = s.search(&query, limit, kind).map_err(|e| e.to_string())?;
+                Ok(json!({ "query": query, "results": hits }))
+            })
+            .await
+        }
+        Request::IndexStatus => Response::ok(index_status(shared)),
+        Request::BackupStatus => match &shared.cfg.backup {
+            None => Response::err(
+                ErrorCode::Unavailable,
+                "no [backup.schedule] configured for the agent",
+            ),
+            Some(job) => Response::ok(super::jobs::backup_status(shared, job)),
+        },
+        Request::Refresh => {
+            shared.refresh_now.notify_one();
+            Response::ok(json!({ "queued": true }))
+        }
+        Request::BackupRun => {
+            if shared.cfg.backup.is_none() {
+                return Response::err(
+                    ErrorCode::Unavailable,
+                    "no [backup.schedule] configured for the agent",
+                );
+            }
+            let running = shared.backup_state.lock().expect("backup").running;
+            if let Some(pid) = running {
+                return Response::ok(json!({ "started": false, "running_pid": pid }));
+            }
+            shared.backup_now.notify_one();
+            Response::ok(json!({ "started": true }))
+        }
+    }
+}
+
+fn no_index(shared: &Shared) -> Response {
+    let why = shared
+        .index_state
+        .lock()
+        .expect("index state")
+        .last_error
+        .clone()
+        .unwrap_or_else(|| "still loading".into());
+    Response::err(
+        ErrorCode::Unavailable,
+        format!(
+            "no index loaded from {} ({why})",
+            shared.cfg.index_dir.display()
+        ),
+    )
+}
+
+/// Runs CPU-bound work off the runtime.
+async fn blocking<F>(f: F) -> Response
+where
+    F: FnOnce() -> Result<Value, String> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => Response::ok(v),
+        Ok(Err(e)) => Response::err(ErrorCode::Internal, e),
+        Err(e) => Response::err(ErrorCode::Internal, format!("worker failed: {e}")),
+    }
+}
+
+fn status(shared: &Shared, peer: Peer) -> Value {
+    let ix = shared.index();
+    json!({
+        "agent": "rast-agent",
+        "version": env!("CARGO_PKG_VERSION"),
+        "protocol": PROTOCOL,
+        "pid": std::process::id(),
+        "uptime_seconds": shared.started.elapsed().as_secs(),
+        "now": unix_now(),
+        "peer": { "uid": peer.uid, "privileged": peer.privileged },
+        "index": {
+            "dir": shared.cfg.index_dir,
+            "loaded": ix.is_some(),
+            "packages": ix.as_ref().map(|i| i.catalog.len()),
+        },
+        "llm": shared.cfg.llm.as_ref().map(|l| json!({"url": l.url, "model": l.model})),
+        "backup_schedule": shared.cfg.backup.as_ref().map(|b| b.schedule.to_string()),
+        "requests": *shared.counters.lock().expect("counters"),
+    })
+}
+
+fn index_status(shared: &Shared) -> Value {
+    let st = shared.index_state.lock().expect("index state");
+    let on_disk = rast_pkgindex::index::status(&shared.cfg.index_dir)
+        .ok()
+        .and_then(|s| serde_json::to_value(s).ok());
+    json!({
+        "dir": shared.cfg.index_dir,
+        "loaded": shared.index().is_some(),
+        "on_disk": on_disk,
+        "refreshing": st.refreshing,
+        "refreshes": st.refreshes,
+        "last_refresh": st.last_refresh,
+        "last_error": st.last_error,
+        "watching": shared.cfg.watch,
+        "debounce_ms": shared.cfg.debounce.as_millis() as u64,
+    })
+}

@@ -1,0 +1,79 @@
+//! `rast`, the rastOS command line (library half: the `rast` and `rast-agent` binaries
+//! are thin `main`s over it). Parses arguments ([`args`]), calls the snapshot
+//! crate, and renders results and errors — errors are rendered here and only here.
+//!
+//! Exit codes: 0 success; 1 an error (message on stderr); 2 bad usage;
+//! for `run`/`tree-run`/`chroot`/`live-chroot`, the command's own exit code; for
+//! package operations and pacman-style queries, pacman's.
+
+mod agent_cmds;
+mod args;
+mod backup_cmds;
+mod commands;
+mod config;
+mod index_cmds;
+mod nl_cmds;
+mod pacman_compat;
+mod pkg_cmds;
+mod progress;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn init_tracing(daemon: bool) {
+    let debug = std::env::var("RAST_DEBUG").is_ok_and(|v| !v.is_empty() && v != "0");
+    // The daemon logs its life (to the journal under systemd); commands only warn.
+    let filter = match (debug, daemon) {
+        (true, _) => "debug",
+        (false, true) => "info",
+        (false, false) => "warn",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(debug)
+        .without_time()
+        .try_init();
+}
+
+/// The `rast` program: parse, dispatch, render the error once.
+pub fn main() -> ExitCode {
+    run(std::env::args().collect())
+}
+
+/// The `rast-agent` program: `rast agent serve` with the same flags.
+pub fn agent_main() -> ExitCode {
+    let mut argv: Vec<String> = vec!["rast".into(), "agent".into(), "serve".into()];
+    argv.extend(std::env::args().skip(1));
+    run(argv)
+}
+
+fn run(full: Vec<String>) -> ExitCode {
+    let argv: Vec<String> = full.iter().skip(1).cloned().collect();
+    let daemon = argv.iter().any(|a| a == "agent") && argv.iter().any(|a| a == "serve");
+    init_tracing(daemon);
+    let result = match pacman_compat::parse(&argv) {
+        Some(Ok(p)) => pacman_compat::run(&p),
+        Some(Err(e)) => {
+            eprintln!("rast: error: {e}");
+            return ExitCode::from(2);
+        }
+        None => commands::dispatch(&args::Cli::parse_from(&full)),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let mut msg = format!("rast: error: {e}");
+            for cause in e.chain().skip(1) {
+                let c = cause.to_string();
+                if !msg.contains(&c) {
+                    msg.push_str(&format!(": {c}"));
+                }
+            }
+            eprintln!("{msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
