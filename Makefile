@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export RAST_TEST_SERVERS ?= $(CARGO_TARGET_DIR)/test-servers
 NEXTEST := $(shell command -v cargo-nextest 2>/dev/null)
 
-.PHONY: all deps test-deps build demo test test-slow lint bench bench-search clean-sandbox
+.PHONY: all deps test-deps build demo test test-slow lint bench bench-search bench-agent clean-sandbox
 
 all: build
 
@@ -54,6 +54,9 @@ bench: deps
 
 bench-search: deps
 	bench/search-bench
+
+bench-agent: deps
+	bench/agent-bench
 
 clean-sandbox:
 	-umount sandbox/mnt 2>/dev/null

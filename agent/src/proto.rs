@@ -142,10 +142,10 @@ mod tests {
             }
         );
         assert!(serde_json::from_str::<Request>(r#"{"method":"rm"}"#).is_err());
-        assert!(
-            serde_json::from_str::<Request>(r#"{"method":"plan","request":"x","as_root":true}"#)
-                .is_err()
-        );
+        assert!(serde_json::from_str::<Request>(
+            r#"{"method":"plan","request":"x","as_root":true}"#
+        )
+        .is_err());
         for m in [Request::Refresh, Request::BackupRun] {
             assert!(m.privileged());
             let back: Request = serde_json::from_str(&serde_json::to_string(&m).unwrap()).unwrap();

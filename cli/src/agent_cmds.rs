@@ -157,8 +157,17 @@ pub fn agent(cli: &Cli, cmd: &AgentCommand) -> Result<ExitCode> {
 }
 
 fn connect(path: &Path) -> Result<Client> {
-    Client::connect(path, Duration::from_secs(30))
-        .map_err(|e| anyhow::anyhow!("{e} (is rast-agent running? `systemctl status rast-agent`)"))
+    Client::connect(path, Duration::from_secs(30)).map_err(|e| {
+        let hint = match &e {
+            ClientError::Connect { source, .. }
+                if source.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
+                "only root and the socket's group (default `rast`) may connect"
+            }
+            _ => "is rast-agent running? `systemctl status rast-agent`",
+        };
+        anyhow::anyhow!("{e} ({hint})")
+    })
 }
 
 fn when(t: &Value) -> String {
