@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export RAST_TEST_SERVERS ?= $(CARGO_TARGET_DIR)/test-servers
 NEXTEST := $(shell command -v cargo-nextest 2>/dev/null)
 
-.PHONY: all deps test-deps build demo test test-slow lint bench bench-search bench-agent clean-sandbox
+.PHONY: all deps test-deps build demo test test-slow lint fuzz-smoke bench bench-search bench-agent clean-sandbox
 
 all: build
 
@@ -39,6 +39,10 @@ ifdef NEXTEST
 else
 	$(CARGO) test --workspace --no-fail-fast
 endif
+
+## Short coverage-guided fuzz runs of the planner and parsers (needs nightly; skips without).
+fuzz-smoke:
+	scripts/fuzz-smoke 20
 
 ## The slow suite too (long crash trials).
 test-slow: build test-deps

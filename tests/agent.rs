@@ -213,6 +213,10 @@ fn root_members_and_outsiders_get_the_right_answers_and_sigterm_stops_it() {
     let p = a.json(&["plan", "--json", "install htop"]);
     assert_eq!(p["actions"][0]["packages"][0], "htop");
     assert_eq!(a.status()["agent"]["requests"]["plan"], 1);
+    // `rast search` too (hits rendered by the CLI as usual).
+    let v = a.json(&["--json", "search", "--kind", "package", "--limit", "3", "interactive process viewer"]);
+    assert_eq!(v["results"][0]["name"], "htop", "{v}");
+    assert_eq!(a.status()["agent"]["requests"]["search"], 1);
     // Root passes the privilege check (and learns there is no job to run).
     let o = a.rast(&["agent", "backup-now"]);
     assert!(err(&o).contains("no [backup.schedule]"), "{}", err(&o));

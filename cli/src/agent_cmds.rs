@@ -16,6 +16,8 @@ use rast_agent::llm::LlmConfig;
 use rast_agent::proto::{ErrorCode, Request};
 use rast_agent::Plan;
 use rast_backup::schedule::Schedule;
+use rast_pkgindex::doc::Kind;
+use rast_pkgindex::index::Hit;
 use serde_json::Value;
 
 use crate::args::{AgentCommand, Cli, IndexLoc};
@@ -60,10 +62,10 @@ pub fn llm_config(cfg: &Config) -> Result<Option<LlmConfig>> {
     }))
 }
 
-/// A plan from the running agent, or `None` to plan in-process: no agent, an agent
-/// without an index, an explicit `--index-dir` (the agent has its own), or
-/// `RAST_NO_AGENT=1`.
-pub fn plan_via_agent(loc: &IndexLoc, request: &str) -> Option<Plan> {
+/// The running agent's answer to `req`, or `None` to work in-process: no agent, an
+/// agent that cannot answer (no index loaded yet), an explicit `--index-dir` or
+/// `--model-dir` (the agent has its own), or `RAST_NO_AGENT=1`.
+fn ask_agent(loc: &IndexLoc, req: &Request) -> Option<Value> {
     if loc.index_dir.is_some() || loc.model_dir.is_some() {
         return None;
     }
@@ -73,20 +75,60 @@ pub fn plan_via_agent(loc: &IndexLoc, request: &str) -> Option<Plan> {
     let cfg = config::load(&config::path()).ok()?;
     let path = socket_path(None, &cfg);
     let mut c = Client::connect(&path, Duration::from_secs(30)).ok()?;
-    let v = match c.call(&Request::Plan {
-        request: request.to_string(),
-    }) {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::debug!("planning in-process: {e}");
-            return None;
+    match c.call(req) {
+        Ok(v) => {
+            tracing::debug!(
+                "{} answered by rast-agent at {}",
+                req.method(),
+                path.display()
+            );
+            Some(v)
         }
-    };
+        Err(e) => {
+            tracing::debug!("{} in-process: {e}", req.method());
+            None
+        }
+    }
+}
+
+/// A plan from the running agent (see [`ask_agent`] for when there is none).
+pub fn plan_via_agent(loc: &IndexLoc, request: &str) -> Option<Plan> {
+    let v = ask_agent(
+        loc,
+        &Request::Plan {
+            request: request.to_string(),
+        },
+    )?;
     let plan: Plan = serde_json::from_value(v).ok()?;
     // Whatever answers on the socket, its plan is checked like any other.
     plan.validate().ok()?;
-    tracing::debug!("planned by rast-agent at {}", path.display());
     Some(plan)
+}
+
+/// Search hits from the running agent (the embedded vector store only: a Qdrant
+/// backend is searched in-process, as configured).
+pub fn search_via_agent(
+    loc: &IndexLoc,
+    cfg: &Config,
+    query: &str,
+    limit: usize,
+    kind: Option<Kind>,
+) -> Option<Vec<Hit>> {
+    if !matches!(
+        cfg.index.backend.as_deref(),
+        None | Some("embedded") | Some("flat")
+    ) {
+        return None;
+    }
+    let v = ask_agent(
+        loc,
+        &Request::Search {
+            query: query.to_string(),
+            limit,
+            kind: kind.map(|k| k.as_str().to_string()),
+        },
+    )?;
+    serde_json::from_value(v.get("results")?.clone()).ok()
 }
 
 pub fn agent(cli: &Cli, cmd: &AgentCommand) -> Result<ExitCode> {

@@ -325,7 +325,7 @@ pub fn status(dir: &Path) -> Result<Status> {
 }
 
 /// One search result.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Hit {
     pub kind: Kind,
     /// Package name, or config path.

@@ -103,7 +103,7 @@ async fn refresh(sh: &Arc<Shared>) {
     }
     sh.index_state.lock().expect("index state").refreshing = true;
     tracing::info!("refreshing the index");
-    let r = run_child(sh, &sh.cfg.refresh_argv).await;
+    let r = run_child(sh, &sh.cfg.refresh_argv, |_| {}).await;
     let r = match r {
         Ok(0) => open_warm(sh).await,
         Ok(code) => Err(format!(
@@ -128,8 +128,13 @@ async fn refresh(sh: &Arc<Shared>) {
     }
 }
 
-/// Runs `argv`, logging its output through tracing; SIGTERM on shutdown.
-async fn run_child(sh: &Arc<Shared>, argv: &[String]) -> Result<i32, String> {
+/// Runs `argv` (its stderr goes to the agent's, i.e. the journal); `on_start` learns
+/// the child's pid. On shutdown the child gets SIGTERM, then SIGKILL after 25 s.
+async fn run_child(
+    sh: &Arc<Shared>,
+    argv: &[String],
+    on_start: impl FnOnce(Option<u32>),
+) -> Result<i32, String> {
     let (prog, args) = argv.split_first().ok_or("empty command")?;
     let mut child = Command::new(prog)
         .args(args)
@@ -140,9 +145,7 @@ async fn run_child(sh: &Arc<Shared>, argv: &[String]) -> Result<i32, String> {
         .spawn()
         .map_err(|e| format!("starting {prog}: {e}"))?;
     let pid = child.id();
-    if argv == sh.cfg.backup.as_ref().map(|b| &b.argv[..]).unwrap_or(&[]) {
-        sh.backup_state.lock().expect("backup").running = pid;
-    }
+    on_start(pid);
     let status = tokio::select! {
         s = child.wait() => s,
         _ = sh.shutdown.cancelled() => {
@@ -202,7 +205,10 @@ pub async fn backup_scheduler(sh: Arc<Shared>) {
         }
         tracing::info!("backup job starting");
         sh.backup_state.lock().expect("backup").last_started = Some(unix_now());
-        let r = run_child(&sh, &job.argv).await;
+        let r = run_child(&sh, &job.argv, |pid| {
+            sh.backup_state.lock().expect("backup").running = pid;
+        })
+        .await;
         let mut st = sh.backup_state.lock().expect("backup");
         st.running = None;
         st.last_finished = Some(unix_now());
