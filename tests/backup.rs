@@ -482,6 +482,18 @@ fn tampering_and_wrong_keys_are_caught() {
 
 #[test]
 fn kill_9_during_create_then_resume_or_clean() {
+    kill_9_trials(6, 77);
+}
+
+#[test]
+#[ignore = "slow suite: make test-slow"]
+fn kill_9_during_create_40_trials() {
+    kill_9_trials(40, 1234);
+}
+
+/// `trials` create runs killed at random moments; every other one is resumed (and the
+/// result restored and compared), the rest cleaned.
+fn kill_9_trials(trials: u32, seed: u64) {
     let b = Bk::new();
     b.ok(&[
         "run",
@@ -491,9 +503,9 @@ fn kill_9_during_create_then_resume_or_clean() {
         "-c",
         "head -c 3000000 /dev/urandom > /etc/big",
     ]);
-    let mut rng = fastrand::Rng::with_seed(77);
+    let mut rng = fastrand::Rng::with_seed(seed);
     let mut resumed = 0;
-    for trial in 0..6 {
+    for trial in 0..trials {
         let mut child = b
             .cmd(&[
                 "backup",
@@ -550,7 +562,7 @@ fn kill_9_during_create_then_resume_or_clean() {
             assert!(b.list().iter().all(|l| l["complete"] == true));
         }
     }
-    eprintln!("kill -9 during create: 6 trials, {resumed} resumed from uploaded chunks");
+    eprintln!("kill -9 during create: {trials} trials, {resumed} resumed from uploaded chunks");
 }
 
 #[test]
