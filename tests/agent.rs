@@ -410,7 +410,9 @@ fn the_agent_runs_the_backup_schedule_and_backup_now() {
     .unwrap();
     let cfg_s = cfg.to_str().unwrap();
     let mnt = fs.mnt.to_str().unwrap();
-    let ix = arch2022_index().to_str().unwrap().to_string();
+    // Its own index (built from the sandbox at start): refreshes must not touch the
+    // shared one.
+    let ix = fs.dir.path().join("index").to_str().unwrap().to_string();
     let mut a = Agent::start(
         &["--root", mnt, "--index-dir", &ix, "--no-watch"],
         &[("RAST_CONFIG", cfg_s)],
@@ -444,7 +446,17 @@ fn the_agent_runs_the_backup_schedule_and_backup_now() {
     assert_eq!(l[0]["complete"], true);
 
     // backup-now starts the job at once; the second run is incremental.
-    fs.ok(&["run", "1", "--", "sh", "-c", "echo changed > /etc/changed"]);
+    // A rast command that changes a snapshot asks the agent to refresh its index.
+    let refreshes = |a: &Agent| a.status()["agent"]["requests"]["refresh"].as_u64();
+    assert_eq!(refreshes(&a), None);
+    let o = fs
+        .cmd(&["run", "1", "--", "sh", "-c", "echo changed > /etc/changed"])
+        .env("RAST_CONFIG", &cfg)
+        .env("RAST_AGENT_SOCKET", &a.socket)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(refreshes(&a), Some(1));
     let v = a.json(&["--json", "agent", "backup-now"]);
     assert_eq!(v["started"], true, "{v}");
     let first_id = b["last_run"]["created"][0].clone();

@@ -91,6 +91,26 @@ fn ask_agent(loc: &IndexLoc, req: &Request) -> Option<Value> {
     }
 }
 
+/// After a command that changed packages, /etc or the current snapshot: asks a
+/// running agent to refresh its index (best effort, root only, never an error).
+pub fn poke_refresh() {
+    if !nix::unistd::geteuid().is_root()
+        || std::env::var("RAST_NO_AGENT").is_ok_and(|v| !v.is_empty() && v != "0")
+    {
+        return;
+    }
+    let Ok(cfg) = config::load(&config::path()) else {
+        return;
+    };
+    let path = socket_path(None, &cfg);
+    if let Ok(mut c) = Client::connect(&path, Duration::from_secs(2)) {
+        match c.call(&Request::Refresh) {
+            Ok(_) => tracing::debug!("asked rast-agent to refresh its index"),
+            Err(e) => tracing::debug!("rast-agent refresh: {e}"),
+        }
+    }
+}
+
 /// A plan from the running agent (see [`ask_agent`] for when there is none).
 pub fn plan_via_agent(loc: &IndexLoc, request: &str) -> Option<Plan> {
     let v = ask_agent(

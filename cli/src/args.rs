@@ -43,6 +43,36 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Command {
+    /// Whether the command can change what the search index is built from: packages,
+    /// /etc, or which snapshot is current (rast then asks a running agent to refresh).
+    pub fn changes_system(&self) -> bool {
+        matches!(
+            self,
+            Command::Install { .. }
+                | Command::Remove { .. }
+                | Command::TreeRmpkg(_)
+                | Command::Upgrade { .. }
+                | Command::TreeUpgrade(_)
+                | Command::BaseUpdate { .. }
+                | Command::Refresh(_)
+                | Command::Sync { .. }
+                | Command::ForceSync { .. }
+                | Command::AutoUpgrade { .. }
+                | Command::Deploy { .. }
+                | Command::Rollback { .. }
+                | Command::EtcUpdate { .. }
+                | Command::Pkg(_)
+                | Command::Chroot(_)
+                | Command::Run { .. }
+                | Command::TreeRun { .. }
+                | Command::LiveChroot { .. }
+                | Command::EditConf(_)
+                | Command::Request(_)
+        )
+    }
+}
+
 /// A snapshot named positionally (`rast clone 3`) or AshOS-style (`rast clone -s 3`).
 #[derive(Args, Debug)]
 pub struct Snap {

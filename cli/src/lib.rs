@@ -56,16 +56,25 @@ fn run(full: Vec<String>) -> ExitCode {
     let argv: Vec<String> = full.iter().skip(1).cloned().collect();
     let daemon = argv.iter().any(|a| a == "agent") && argv.iter().any(|a| a == "serve");
     init_tracing(daemon);
-    let result = match pacman_compat::parse(&argv) {
-        Some(Ok(p)) => pacman_compat::run(&p),
+    let (result, changes) = match pacman_compat::parse(&argv) {
+        Some(Ok(p)) => (pacman_compat::run(&p), p.changes_system()),
         Some(Err(e)) => {
             eprintln!("rast: error: {e}");
             return ExitCode::from(2);
         }
-        None => commands::dispatch(&args::Cli::parse_from(&full)),
+        None => {
+            let cli = args::Cli::parse_from(&full);
+            (commands::dispatch(&cli), cli.command.changes_system())
+        }
     };
     match result {
-        Ok(code) => code,
+        Ok(code) => {
+            if changes && code == ExitCode::SUCCESS {
+                // Packages, /etc or the current snapshot may have changed.
+                agent_cmds::poke_refresh();
+            }
+            code
+        }
         Err(e) => {
             let mut msg = format!("rast: error: {e}");
             for cause in e.chain().skip(1) {

@@ -165,6 +165,20 @@ fn cli_of(p: &PacArgs) -> Cli {
     }
 }
 
+impl PacArgs {
+    /// Whether this can change installed packages (`-S`/`-Syu`/`-R`; not queries).
+    pub fn changes_system(&self) -> bool {
+        let has = |c: char| self.letters.contains(c);
+        match self.op {
+            'R' => true,
+            'S' => {
+                has('y') || has('u') || !(has('c') || has('s') || has('i') || has('l') || has('g'))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Runs a parsed pacman-style command.
 pub fn run(p: &PacArgs) -> Result<ExitCode> {
     let cli = cli_of(p);
