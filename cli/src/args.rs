@@ -54,11 +54,11 @@ impl Command {
                 | Command::TreeRmpkg(_)
                 | Command::Upgrade { .. }
                 | Command::TreeUpgrade(_)
-                | Command::BaseUpdate { .. }
+                | Command::BaseUpdate
                 | Command::Refresh(_)
                 | Command::Sync { .. }
                 | Command::ForceSync { .. }
-                | Command::AutoUpgrade { .. }
+                | Command::AutoUpgrade
                 | Command::Deploy { .. }
                 | Command::Rollback { .. }
                 | Command::EtcUpdate { .. }
