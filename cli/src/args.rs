@@ -61,7 +61,7 @@ impl Command {
                 | Command::AutoUpgrade
                 | Command::Deploy { .. }
                 | Command::Rollback { .. }
-                | Command::EtcUpdate { .. }
+                | Command::EtcUpdate
                 | Command::Pkg(_)
                 | Command::Chroot(_)
                 | Command::Run { .. }
