@@ -411,6 +411,16 @@ fn pkg_tools_check_conflicts_info_search_fix_keys() {
                 .join("pacman.d/gnupg/pubring.kbx")
                 .exists()
     );
+    // No gpg-agent started by pacman-key is left running with its home in the tree.
+    let mine = fs.dir.path().to_str().unwrap().to_string();
+    let agents: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains("gpg-agent") && c.contains(&mine))
+        .collect();
+    assert!(agents.is_empty(), "left running: {agents:?}");
     // -Sc cleans the shared cache of packages no longer installed.
     fs.ok(&["-Sc", "--snap", "1"]);
 }

@@ -34,99 +34,136 @@ impl Rast {
         let outcome = self.pkg_txn(&meta, n, false, |t, pm| {
             let root = t.root();
             let gnupg = root.join("etc/pacman.d/gnupg");
-            if gnupg.exists() {
-                std::fs::remove_dir_all(&gnupg).map_err(Error::io(&gnupg))?;
-            }
-            steps.push(Step {
-                step: "remove old keyring",
-                done: true,
-                note: gnupg.display().to_string(),
-            });
             let inside = root.join("usr/bin/pacman-key").is_file();
-            // pacman-key's chatter goes to stderr, like pacman's (stdout is rast's result).
-            let key_cmd = |args: &[&str]| -> Result<Command> {
-                let mut c = if inside {
-                    let mut argv = vec!["pacman-key"];
-                    argv.extend_from_slice(args);
-                    Sandbox::chroot(root).command(&argv)?
-                } else {
-                    let mut c = Command::new("pacman-key");
-                    c.arg("--gpgdir")
-                        .arg(&gnupg)
-                        .arg("--config")
-                        .arg(pm.config()?)
-                        .args(args);
-                    c
-                };
-                c.stdout(std::io::stderr());
-                Ok(c)
-            };
-            let st = txn::status(&mut key_cmd(&["--init"])?, "pacman-key")?;
-            steps.push(Step {
-                step: "pacman-key --init",
-                done: st.success(),
-                note: if inside {
-                    "in the snapshot".into()
-                } else {
-                    "host pacman-key, keyring in the snapshot".into()
-                },
-            });
-            if !st.success() {
-                return Ok(st);
-            }
-            let keyrings = root.join("usr/share/pacman/keyrings");
-            let has_keyrings = std::fs::read_dir(&keyrings)
-                .map(|rd| {
-                    rd.flatten()
-                        .any(|e| e.path().extension().is_some_and(|x| x == "gpg"))
-                })
-                .unwrap_or(false);
-            if inside && has_keyrings {
-                let st = txn::status(&mut key_cmd(&["--populate"])?, "pacman-key")?;
+            let mut steps_body = || -> Result<std::process::ExitStatus> {
+                if gnupg.exists() {
+                    std::fs::remove_dir_all(&gnupg).map_err(Error::io(&gnupg))?;
+                }
                 steps.push(Step {
-                    step: "pacman-key --populate",
+                    step: "remove old keyring",
+                    done: true,
+                    note: gnupg.display().to_string(),
+                });
+                // pacman-key's chatter goes to stderr, like pacman's (stdout is rast's result).
+                let key_cmd = |args: &[&str]| -> Result<Command> {
+                    let mut c = if inside {
+                        let mut argv = vec!["pacman-key"];
+                        argv.extend_from_slice(args);
+                        Sandbox::chroot(root).command(&argv)?
+                    } else {
+                        let mut c = Command::new("pacman-key");
+                        c.arg("--gpgdir")
+                            .arg(&gnupg)
+                            .arg("--config")
+                            .arg(pm.config()?)
+                            .args(args);
+                        c
+                    };
+                    c.stdout(std::io::stderr());
+                    Ok(c)
+                };
+                let st = txn::status(&mut key_cmd(&["--init"])?, "pacman-key")?;
+                steps.push(Step {
+                    step: "pacman-key --init",
                     done: st.success(),
-                    note: String::new(),
+                    note: if inside {
+                        "in the snapshot".into()
+                    } else {
+                        "host pacman-key, keyring in the snapshot".into()
+                    },
                 });
                 if !st.success() {
                     return Ok(st);
                 }
-            } else {
-                steps.push(Step {
-                    step: "pacman-key --populate",
-                    done: false,
-                    note: format!(
-                        "skipped: {} ships no keyrings it can load",
-                        keyrings.display()
-                    ),
-                });
-            }
-            let in_repos = super::db::PkgDb::open(root)?
-                .sync_pkg("archlinux-keyring")
-                .is_some();
-            if in_repos {
-                let op = Rast::op_args(
-                    &["-S"],
-                    PkgOpts {
-                        noconfirm: true,
-                        ..opts
-                    },
-                );
-                let st = pm.run(&op, &["archlinux-keyring".to_string()])?;
+                let keyrings = root.join("usr/share/pacman/keyrings");
+                let has_keyrings = std::fs::read_dir(&keyrings)
+                    .map(|rd| {
+                        rd.flatten()
+                            .any(|e| e.path().extension().is_some_and(|x| x == "gpg"))
+                    })
+                    .unwrap_or(false);
+                if inside && has_keyrings {
+                    let st = txn::status(&mut key_cmd(&["--populate"])?, "pacman-key")?;
+                    steps.push(Step {
+                        step: "pacman-key --populate",
+                        done: st.success(),
+                        note: String::new(),
+                    });
+                    if !st.success() {
+                        return Ok(st);
+                    }
+                } else {
+                    steps.push(Step {
+                        step: "pacman-key --populate",
+                        done: false,
+                        note: format!(
+                            "skipped: {} ships no keyrings it can load",
+                            keyrings.display()
+                        ),
+                    });
+                }
+                let in_repos = super::db::PkgDb::open(root)?
+                    .sync_pkg("archlinux-keyring")
+                    .is_some();
+                if in_repos {
+                    let op = Rast::op_args(
+                        &["-S"],
+                        PkgOpts {
+                            noconfirm: true,
+                            ..opts
+                        },
+                    );
+                    let st = pm.run(&op, &["archlinux-keyring".to_string()])?;
+                    steps.push(Step {
+                        step: "reinstall archlinux-keyring",
+                        done: st.success(),
+                        note: String::new(),
+                    });
+                    return Ok(st);
+                }
                 steps.push(Step {
                     step: "reinstall archlinux-keyring",
-                    done: st.success(),
-                    note: String::new(),
+                    done: false,
+                    note: "skipped: not in this snapshot's repositories".into(),
                 });
-                return Ok(st);
-            }
-            steps.push(Step {
-                step: "reinstall archlinux-keyring",
-                done: false,
-                note: "skipped: not in this snapshot's repositories".into(),
-            });
-            Ok(super::success_status())
+                Ok(super::success_status())
+            };
+            let r = steps_body();
+            stop_gpg_agents(root, &gnupg, inside);
+            r
         })?;
         Ok((outcome, steps))
+    }
+}
+
+/// pacman-key (and archlinux-keyring's scriptlet) start a gpg-agent whose home is the
+/// keyring inside the snapshot being changed. Left running it would keep that
+/// snapshot's filesystem busy and outlive the transaction, so it is stopped,
+/// whatever the outcome. Best effort: nothing to stop is fine.
+fn stop_gpg_agents(root: &std::path::Path, gnupg: &std::path::Path, inside: bool) {
+    let args = ["--kill", "all"];
+    let cmd = if inside {
+        Sandbox::chroot(root)
+            .command(&[
+                "gpgconf",
+                "--homedir",
+                "/etc/pacman.d/gnupg",
+                args[0],
+                args[1],
+            ])
+            .ok()
+    } else {
+        let mut c = Command::new("gpgconf");
+        c.arg("--homedir").arg(gnupg).args(args);
+        Some(c)
+    };
+    if let Some(mut c) = cmd {
+        c.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        match c.status() {
+            Ok(st) if st.success() => tracing::debug!("stopped gpg agents of {}", gnupg.display()),
+            Ok(st) => tracing::debug!("gpgconf --kill all: {st}"),
+            Err(e) => tracing::debug!("gpgconf not run: {e}"),
+        }
     }
 }
