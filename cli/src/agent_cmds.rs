@@ -62,18 +62,29 @@ pub fn llm_config(cfg: &Config) -> Result<Option<LlmConfig>> {
     }))
 }
 
-/// The running agent's answer to `req`, or `None` to work in-process: no agent, an
-/// agent that cannot answer (no index loaded yet), an explicit `--index-dir` or
-/// `--model-dir` (the agent has its own), or `RAST_NO_AGENT=1`.
-fn ask_agent(loc: &IndexLoc, req: &Request) -> Option<Value> {
-    if loc.index_dir.is_some() || loc.model_dir.is_some() {
-        return None;
-    }
+/// The socket of the agent that serves `root`, unless agents are off
+/// (`RAST_NO_AGENT=1`). An agent serves the machine it runs on, so for another
+/// `--root` only an agent named explicitly by `RAST_AGENT_SOCKET` is used.
+fn agent_for(root: &Path) -> Option<PathBuf> {
     if std::env::var("RAST_NO_AGENT").is_ok_and(|v| !v.is_empty() && v != "0") {
         return None;
     }
+    let explicit = std::env::var_os("RAST_AGENT_SOCKET").is_some_and(|v| !v.is_empty());
+    if root != Path::new("/") && !explicit {
+        return None;
+    }
     let cfg = config::load(&config::path()).ok()?;
-    let path = socket_path(None, &cfg);
+    Some(socket_path(None, &cfg))
+}
+
+/// The running agent's answer to `req`, or `None` to work in-process: no agent (see
+/// [`agent_for`]), an agent that cannot answer (no index loaded yet), or an explicit
+/// `--index-dir`/`--model-dir` (the agent has its own).
+fn ask_agent(root: &Path, loc: &IndexLoc, req: &Request) -> Option<Value> {
+    if loc.index_dir.is_some() || loc.model_dir.is_some() {
+        return None;
+    }
+    let path = agent_for(root)?;
     let mut c = Client::connect(&path, Duration::from_secs(30)).ok()?;
     match c.call(req) {
         Ok(v) => {
@@ -91,18 +102,15 @@ fn ask_agent(loc: &IndexLoc, req: &Request) -> Option<Value> {
     }
 }
 
-/// After a command that changed packages, /etc or the current snapshot: asks a
-/// running agent to refresh its index (best effort, root only, never an error).
-pub fn poke_refresh() {
-    if !nix::unistd::geteuid().is_root()
-        || std::env::var("RAST_NO_AGENT").is_ok_and(|v| !v.is_empty() && v != "0")
-    {
+/// After a command that changed packages, /etc or the current snapshot of `root`:
+/// asks a running agent to refresh its index (best effort, root only, never an error).
+pub fn poke_refresh(root: &Path) {
+    if !nix::unistd::geteuid().is_root() {
         return;
     }
-    let Ok(cfg) = config::load(&config::path()) else {
+    let Some(path) = agent_for(root) else {
         return;
     };
-    let path = socket_path(None, &cfg);
     if let Ok(mut c) = Client::connect(&path, Duration::from_secs(2)) {
         match c.call(&Request::Refresh) {
             Ok(_) => tracing::debug!("asked rast-agent to refresh its index"),
@@ -112,8 +120,9 @@ pub fn poke_refresh() {
 }
 
 /// A plan from the running agent (see [`ask_agent`] for when there is none).
-pub fn plan_via_agent(loc: &IndexLoc, request: &str) -> Option<Plan> {
+pub fn plan_via_agent(root: &Path, loc: &IndexLoc, request: &str) -> Option<Plan> {
     let v = ask_agent(
+        root,
         loc,
         &Request::Plan {
             request: request.to_string(),
@@ -128,6 +137,7 @@ pub fn plan_via_agent(loc: &IndexLoc, request: &str) -> Option<Plan> {
 /// Search hits from the running agent (the embedded vector store only: a Qdrant
 /// backend is searched in-process, as configured).
 pub fn search_via_agent(
+    root: &Path,
     loc: &IndexLoc,
     cfg: &Config,
     query: &str,
@@ -141,6 +151,7 @@ pub fn search_via_agent(
         return None;
     }
     let v = ask_agent(
+        root,
         loc,
         &Request::Search {
             query: query.to_string(),

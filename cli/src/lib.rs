@@ -57,21 +57,25 @@ fn run(full: Vec<String>) -> ExitCode {
     let daemon = argv.iter().any(|a| a == "agent") && argv.iter().any(|a| a == "serve");
     init_tracing(daemon);
     let (result, changes) = match pacman_compat::parse(&argv) {
-        Some(Ok(p)) => (pacman_compat::run(&p), p.changes_system()),
+        Some(Ok(p)) => (
+            pacman_compat::run(&p),
+            p.changes_system().then(|| p.root.clone()),
+        ),
         Some(Err(e)) => {
             eprintln!("rast: error: {e}");
             return ExitCode::from(2);
         }
         None => {
             let cli = args::Cli::parse_from(&full);
-            (commands::dispatch(&cli), cli.command.changes_system())
+            let changes = cli.command.changes_system().then(|| cli.root.clone());
+            (commands::dispatch(&cli), changes)
         }
     };
     match result {
         Ok(code) => {
-            if changes && code == ExitCode::SUCCESS {
+            if let Some(root) = changes.filter(|_| code == ExitCode::SUCCESS) {
                 // Packages, /etc or the current snapshot may have changed.
-                agent_cmds::poke_refresh();
+                agent_cmds::poke_refresh(&root);
             }
             code
         }

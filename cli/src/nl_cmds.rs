@@ -21,7 +21,7 @@ use crate::commands::{self, open, print_json};
 /// Plans `request`: through a running rast-agent when there is one (warm model),
 /// else in-process with the catalogue of the index in `loc`.
 pub fn make_plan(cli: &Cli, loc: &IndexLoc, request: &str) -> Result<Plan> {
-    if let Some(p) = crate::agent_cmds::plan_via_agent(loc, request) {
+    if let Some(p) = crate::agent_cmds::plan_via_agent(&cli.root, loc, request) {
         return Ok(p);
     }
     let dir = crate::index_cmds::resolve_index_dir(cli, loc)?;
