@@ -16,8 +16,8 @@ use serde_json::{json, Value};
 
 use crate::action::{Action, Plan};
 
-/// `[planner]` settings for the LLM.
-#[derive(Clone, Debug)]
+/// `[planner]` settings for the LLM. Its `Debug` form hides the key.
+#[derive(Clone)]
 pub struct LlmConfig {
     /// Base URL of the API, e.g. `http://127.0.0.1:8080/v1` (`/chat/completions` is
     /// appended).
@@ -29,6 +29,18 @@ pub struct LlmConfig {
     /// Ask the LLM when the offline plan's confidence is below this (clarifications
     /// have confidence 0).
     pub below_confidence: f32,
+}
+
+impl std::fmt::Debug for LlmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmConfig")
+            .field("url", &self.url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<hidden>"))
+            .field("timeout", &self.timeout)
+            .field("below_confidence", &self.below_confidence)
+            .finish()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -166,6 +178,22 @@ mod tests {
             provides: vec![],
             installed: false,
         }])
+    }
+
+    #[test]
+    fn the_key_never_shows_in_debug_output() {
+        let c = LlmConfig {
+            url: "http://127.0.0.1:1/v1".into(),
+            model: "m".into(),
+            api_key: Some("sk-secret".into()),
+            timeout: std::time::Duration::from_secs(1),
+            below_confidence: 0.6,
+        };
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("sk-secret") && shown.contains("<hidden>"),
+            "{shown}"
+        );
     }
 
     #[test]
