@@ -99,9 +99,10 @@ pub async fn create(
         let mut index = 0u32;
         let mut buf = vec![0u8; 1 << 20];
         let mut eof = false;
+        let mut comp = format::Compressor::new(level)?;
         while !eof {
             // Stream the send output straight into the sealer: no plaintext chunk buffer.
-            let mut sealer = format::Sealer::new(level, &recipients)?;
+            let mut sealer = format::Sealer::new(&mut comp, &recipients)?;
             while sealer.len() < chunk_size as u64 {
                 let want = buf.len().min(chunk_size - sealer.len() as usize);
                 let n = match out.read(&mut buf[..want]) {

@@ -97,11 +97,39 @@ pub fn sha256(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
 }
 
+/// A zstd compression context reused for every chunk of a backup: its worker
+/// threads and buffers survive from one chunk (frame) to the next instead of being
+/// created, faulted in and freed per chunk.
+pub struct Compressor(zstd::zstd_safe::CCtx<'static>);
+
+impl Compressor {
+    /// Level `level`, multithreaded when cores allow.
+    pub fn new(level: i32) -> Result<Compressor> {
+        use zstd::zstd_safe::CParameter;
+        let mut c = zstd::zstd_safe::CCtx::create();
+        c.set_parameter(CParameter::CompressionLevel(level))
+            .map_err(|e| {
+                Error::Invalid(format!(
+                    "zstd level {level}: {}",
+                    zstd::zstd_safe::get_error_name(e)
+                ))
+            })?;
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(1);
+        if threads > 1 {
+            // Without zstdmt support this fails and compression stays single-threaded.
+            let _ = c.set_parameter(CParameter::NbWorkers(threads));
+        }
+        Ok(Compressor(c))
+    }
+}
+
 /// Compresses and encrypts one chunk as its plaintext arrives: zstd's worker threads
 /// compress while the caller reads the next bytes, and no plaintext buffer is kept.
 /// CPU work: use it off the async runtime.
-pub struct Sealer {
-    z: zstd::stream::write::Encoder<'static, age::stream::StreamWriter<Vec<u8>>>,
+pub struct Sealer<'c> {
+    z: zstd::stream::write::Encoder<'c, age::stream::StreamWriter<Vec<u8>>>,
     hasher: Sha256,
     len: u64,
 }
@@ -110,21 +138,18 @@ fn seal_io(e: std::io::Error) -> Error {
     Error::Invalid(format!("sealing a chunk: {e}"))
 }
 
-impl Sealer {
-    pub fn new(level: i32, recipients: &[age::x25519::Recipient]) -> Result<Sealer> {
+impl<'c> Sealer<'c> {
+    /// A new chunk (one zstd frame, one age file) compressed with `comp`.
+    pub fn new(
+        comp: &'c mut Compressor,
+        recipients: &[age::x25519::Recipient],
+    ) -> Result<Sealer<'c>> {
         let encryptor =
             age::Encryptor::with_recipients(recipients.iter().map(|r| r as &dyn age::Recipient))
                 .map_err(|e| Error::Keys(e.to_string()))?;
         let w = encryptor.wrap_output(Vec::new()).map_err(seal_io)?;
-        let mut z = zstd::stream::write::Encoder::new(w, level).map_err(seal_io)?;
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get() as u32)
-            .unwrap_or(1);
-        if threads > 1 {
-            let _ = z.multithread(threads);
-        }
         Ok(Sealer {
-            z,
+            z: zstd::stream::write::Encoder::with_context(w, &mut comp.0),
             hasher: Sha256::new(),
             len: 0,
         })
@@ -159,7 +184,8 @@ impl Sealer {
 
 /// Compresses and encrypts a whole chunk at once (see [`Sealer`]).
 pub fn seal(plain: &[u8], level: i32, recipients: &[age::x25519::Recipient]) -> Result<Vec<u8>> {
-    let mut s = Sealer::new(level, recipients)?;
+    let mut comp = Compressor::new(level)?;
+    let mut s = Sealer::new(&mut comp, recipients)?;
     s.write(plain)?;
     Ok(s.finish()?.0)
 }
