@@ -229,6 +229,40 @@ fn root_members_and_outsiders_get_the_right_answers_and_sigterm_stops_it() {
     let o = a.rast(&["agent", "backup-now"]);
     assert!(err(&o).contains("no [backup.schedule]"), "{}", err(&o));
 
+    // Without RAST_AGENT_SOCKET the socket comes from [agent] socket; an agent
+    // serves its own system, so with another --root rast plans in-process.
+    let cfg = a.dir.path().join("agent.toml");
+    std::fs::write(
+        &cfg,
+        format!("[agent]\nsocket = \"{}\"\n", a.socket.display()),
+    )
+    .unwrap();
+    let via_config = |args: &[&str]| {
+        Command::new(rast_bin())
+            .args(args)
+            .env_remove("RAST_ROOT")
+            .env_remove("RAST_AGENT_SOCKET")
+            .env("RAST_CONFIG", &cfg)
+            .output()
+            .unwrap()
+    };
+    let o = via_config(&["plan", "--json", "install htop"]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert_eq!(a.status()["agent"]["requests"]["plan"], 2);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = via_config(&[
+        "--root",
+        elsewhere.path().to_str().unwrap(),
+        "plan",
+        "install htop",
+    ]);
+    assert!(err(&o).contains("package index"), "{}", err(&o));
+    assert_eq!(
+        a.status()["agent"]["requests"]["plan"],
+        2,
+        "another root must not use this agent"
+    );
+
     // A member of the socket's group who is not root: read-only requests only.
     let o = a.rast_as(GID, &["--json", "agent", "status"]);
     assert!(o.status.success(), "{}", err(&o));

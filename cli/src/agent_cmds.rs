@@ -245,10 +245,7 @@ fn connect(path: &Path) -> Result<Client> {
 
 fn when(t: &Value) -> String {
     t.as_i64()
-        .map(|s| {
-            humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(s as u64))
-                .to_string()
-        })
+        .map(crate::backup_cmds::when)
         .unwrap_or_else(|| "-".into())
 }
 

@@ -275,7 +275,8 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-fn when(t: i64) -> String {
+/// A time as people read it: local date, time and zone.
+pub fn when(t: i64) -> String {
     use chrono::TimeZone;
     chrono::Local
         .timestamp_opt(t, 0)
