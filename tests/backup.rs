@@ -85,6 +85,9 @@ impl Bk {
     }
 
     fn create(&self, extra: &[&str]) -> Value {
+        self.create_chunked("262144", extra)
+    }
+    fn create_chunked(&self, chunk_size: &str, extra: &[&str]) -> Value {
         let mut a = vec![
             "--json",
             "backup",
@@ -95,7 +98,7 @@ impl Bk {
             "--recipient",
             &self.key,
             "--chunk-size",
-            "262144",
+            chunk_size,
         ];
         a.extend_from_slice(extra);
         serde_json::from_str(&self.ok(&a)).unwrap()
@@ -380,7 +383,20 @@ fn walk(d: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn stock_tools_restore_a_chain() {
     let b = Bk::new();
-    let full = b.create(&[])["id"].as_str().unwrap().to_string();
+    // 9 MB in one 16 MiB chunk: the chunk holds several zstd frames (one per 4 MiB
+    // block, rast_backup::seal::BLOCK), which stock zstd must read as one stream.
+    b.fs.ok(&[
+        "run",
+        "1",
+        "--",
+        "sh",
+        "-c",
+        "head -c 9000000 /dev/urandom > /etc/big",
+    ]);
+    let v = b.create_chunked("16777216", &[]);
+    assert_eq!(v["chunks"], 1, "{v}");
+    assert!(v["plain_bytes"].as_u64().unwrap() > 2 * (4 << 20), "{v}");
+    let full = v["id"].as_str().unwrap().to_string();
     b.change(1);
     let inc = b.create(&[])["id"].as_str().unwrap().to_string();
     let store = b.fs.dir.path().join("store");

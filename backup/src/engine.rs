@@ -1,9 +1,9 @@
 //! The operations: create, list, restore, verify, clean, prune.
 //!
-//! `create` runs `btrfs send` in a blocking thread that streams its output into one
-//! sealer per chunk (zstd workers + age, CPU-bound, never on the async runtime); sealed chunks are
-//! uploaded with bounded parallelism through a channel of capacity one, so memory stays
-//! at a few chunks whatever the snapshot size. `partial.json` records uploaded chunks;
+//! `create` runs `btrfs send` in a blocking thread that streams its output through
+//! [`seal::seal_stream`] (parallel zstd + age, CPU-bound, never on the async runtime);
+//! sealed chunks are uploaded with bounded parallelism through a channel of capacity
+//! one, so memory stays at a few chunks whatever the snapshot size. `partial.json` records uploaded chunks;
 //! a new `create` of the same backup id re-sends the same stream, checks the plaintext
 //! hash of each recorded chunk and uploads only what is missing. The manifest goes last.
 
@@ -17,6 +17,7 @@ use serde::Serialize;
 use crate::format::{self, Chunk, Manifest, Partial, Source};
 use crate::keys;
 use crate::retention::{self, Decision, Item, Policy};
+use crate::seal;
 use crate::store::Target;
 use crate::{Error, Result};
 
@@ -62,7 +63,11 @@ async fn put_json<T: Serialize>(t: &Target, name: &str, v: &T) -> Result<()> {
 
 /// The manifest of backup `id`, if it is complete.
 pub async fn manifest(t: &Target, id: &str) -> Result<Option<Manifest>> {
-    get_json(t, &format::manifest_name(id)).await
+    let name = format::manifest_name(id);
+    match t.get(&name).await? {
+        Some(b) => Manifest::from_json(&name, &b).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Creates (or resumes, or confirms) backup `p.id`.
@@ -96,51 +101,44 @@ pub async fn create(
             .spawn()
             .map_err(|e| Error::Invalid(format!("cannot run btrfs send: {e}")))?;
         let mut out = child.stdout.take().expect("piped");
-        let mut index = 0u32;
-        let mut buf = vec![0u8; 1 << 20];
-        let mut eof = false;
-        let mut comp = format::Compressor::new(level)?;
-        while !eof {
-            // Stream the send output straight into the sealer: no plaintext chunk buffer.
-            let mut sealer = format::Sealer::new(&mut comp, &recipients)?;
-            while sealer.len() < chunk_size as u64 {
-                let want = buf.len().min(chunk_size - sealer.len() as usize);
-                let n = match out.read(&mut buf[..want]) {
-                    Ok(n) => n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(Error::Invalid(format!("reading btrfs send: {e}"))),
-                };
-                if n == 0 {
-                    eof = true;
-                    break;
-                }
-                sealer.write(&buf[..n])?;
-            }
-            if sealer.is_empty() {
-                break;
-            }
-            let (sealed, plain_sha256, plain_len) = sealer.finish()?;
-            let item = match expected.get(&index) {
+        widen_pipe(&out);
+        let opts = seal::Options {
+            level,
+            chunk_size,
+            recipients: &recipients,
+            workers: seal::Options::default_workers(),
+        };
+        let mut uploader_gone = false;
+        let sealed = seal::seal_stream(&mut out, &opts, &mut |c| {
+            let item = match expected.get(&c.index) {
                 // Uploaded before an interruption: the same bytes need no new upload.
-                Some(c) if c.plain_sha256 == plain_sha256 && c.plain_len == plain_len => {
-                    (c.clone(), None)
+                // (A format-1 record has another digest: its chunk is sealed again.)
+                Some(had) if had.plain_digest == c.plain_digest && had.plain_len == c.plain_len => {
+                    (had.clone(), None)
                 }
                 _ => {
-                    let c = Chunk {
-                        index,
-                        plain_len,
-                        plain_sha256,
-                        cipher_len: sealed.len() as u64,
-                        cipher_sha256: format::sha256(&sealed),
+                    let chunk = Chunk {
+                        index: c.index,
+                        plain_len: c.plain_len,
+                        plain_digest: c.plain_digest,
+                        cipher_len: c.bytes.len() as u64,
+                        cipher_sha256: format::sha256(&c.bytes),
                     };
-                    (c, Some(sealed))
+                    (chunk, Some(c.bytes))
                 }
             };
             if tx.blocking_send(item).is_err() {
-                let _ = child.kill();
-                return Ok(()); // the uploader failed; its error is reported
+                uploader_gone = true;
+                return Ok(seal::Next::Stop);
             }
-            index += 1;
+            Ok(seal::Next::Continue)
+        });
+        if sealed.is_err() || uploader_gone {
+            // Sealing failed (its error is returned) or the uploader did (the uploader
+            // reports its own): either way send's output is no longer wanted.
+            let _ = child.kill();
+            let _ = child.wait();
+            return sealed;
         }
         let mut err = String::new();
         if let Some(mut e) = child.stderr.take() {
@@ -235,6 +233,14 @@ pub async fn create(
     put_json(t, &format::manifest_name(&p.id), &m).await?;
     t.delete(&format::partial_name(&p.id)).await?;
     Ok((m, uploaded))
+}
+
+/// Lets `btrfs send` run up to 1 MiB ahead of the reader (the default pipe holds
+/// 64 KiB): send is a single kernel thread that otherwise stalls whenever the reader is
+/// busy compressing or encrypting. Best effort: a smaller `pipe-max-size` keeps the default.
+fn widen_pipe(p: &impl std::os::fd::AsRawFd) {
+    use nix::fcntl::{fcntl, FcntlArg};
+    let _ = fcntl(p.as_raw_fd(), FcntlArg::F_SETPIPE_SZ(1 << 20));
 }
 
 /// A backup as `list` shows it.
@@ -356,7 +362,7 @@ pub async fn verify(
                     match format::open(&b, ids) {
                         Ok(plain)
                             if plain.len() as u64 != c.plain_len
-                                || format::sha256(&plain) != c.plain_sha256 =>
+                                || !c.plain_digest.matches(&plain) =>
                         {
                             problems.push(format!("{name} decrypts to other data"))
                         }

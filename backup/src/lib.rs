@@ -17,6 +17,7 @@ pub mod format;
 pub mod keys;
 pub mod retention;
 pub mod schedule;
+pub mod seal;
 pub mod store;
 
 /// Errors of the backup crate.
