@@ -84,7 +84,13 @@ pub async fn create(
         .await?
         .unwrap_or_default();
     let mut have: BTreeMap<u32, Chunk> = done.chunks.into_iter().map(|c| (c.index, c)).collect();
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Chunk, Option<Vec<u8>>)>(1);
+    // A sealed chunk goes to the uploader only with an upload slot: besides the chunk
+    // being sealed, at most `parallel` sealed chunks exist (memory bound, see docs).
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(p.parallel.max(1)));
+    let rt = tokio::runtime::Handle::current();
+    type Slot = tokio::sync::OwnedSemaphorePermit;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Chunk, Option<(Vec<u8>, Slot)>)>(1);
+    let reader_slots = slots.clone();
     let mut args: Vec<std::ffi::OsString> = vec!["send".into(), "-q".into()];
     if let Some((_, _, parent)) = &p.parent {
         args.push("-p".into());
@@ -124,7 +130,11 @@ pub async fn create(
                         cipher_len: c.bytes.len() as u64,
                         cipher_sha256: format::sha256(&c.bytes),
                     };
-                    (chunk, Some(c.bytes))
+                    let Ok(slot) = rt.block_on(reader_slots.clone().acquire_owned()) else {
+                        uploader_gone = true;
+                        return Ok(seal::Next::Stop);
+                    };
+                    (chunk, Some((c.bytes, slot)))
                 }
             };
             if tx.blocking_send(item).is_err() {
@@ -168,7 +178,7 @@ pub async fn create(
                         plain_done += c.plain_len;
                         chunks.push(c);
                     }
-                    Some(bytes) => {
+                    Some((bytes, slot)) => {
                         let name = format::chunk_name(&p.id, c.index);
                         let t2 = t.clone();
                         // Under a bandwidth limit a chunk starts no earlier than the
@@ -181,7 +191,9 @@ pub async fn create(
                             if let Some(at) = not_before {
                                 tokio::time::sleep_until(at).await;
                             }
-                            t2.put(&name, bytes).await.map(|_| c)
+                            let r = t2.put(&name, bytes).await.map(|_| c);
+                            drop(slot);
+                            r
                         });
                     }
                 }

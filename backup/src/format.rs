@@ -28,7 +28,7 @@ use crate::{Error, Result};
 
 pub const FORMAT_VERSION: u32 = 2;
 /// Default plaintext per chunk (memory stays a few chunks whatever the snapshot size).
-pub const DEFAULT_CHUNK: usize = 32 << 20;
+pub const DEFAULT_CHUNK: usize = 16 << 20;
 /// Magic at the start of every btrfs send stream.
 pub const SEND_MAGIC: &[u8] = b"btrfs-stream\0";
 

@@ -15,9 +15,11 @@
 //!   workers already compress the next chunk. (One multithreaded zstd frame per chunk
 //!   had to drain its workers at every chunk end: 7–8 % of create's throughput at
 //!   32 MiB chunks, measured.)
-//! - Memory is bounded by the blocks in flight (`2 × workers + 2` plaintext blocks and
-//!   their frames) plus the chunk being sealed, whatever the stream's size. Block
-//!   buffers are reused, not faulted in again for every block.
+//! - Memory is bounded whatever the stream's size: plaintext blocks are one being read
+//!   plus one per worker (the job queue is a rendezvous), frames at most one per worker
+//!   being written plus `workers + 2` waiting for the sealer — `3 × workers + 3` blocks
+//!   of [`BLOCK`] bytes — plus the chunk being sealed. Block buffers are reused, not
+//!   faulted in again for every block.
 //! - Everything here is CPU-bound and blocking: run it off the async runtime.
 
 use std::io::Read;
@@ -40,12 +42,17 @@ pub struct Options<'a> {
     pub workers: usize,
 }
 
+/// At most this many workers by default: memory grows with them (three blocks each,
+/// 12 MiB), and one `btrfs send` (a single kernel thread) cannot feed more.
+pub const MAX_DEFAULT_WORKERS: usize = 8;
+
 impl Options<'_> {
-    /// One compression worker per core.
+    /// One compression worker per core, at most [`MAX_DEFAULT_WORKERS`].
     pub fn default_workers() -> usize {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
+            .min(MAX_DEFAULT_WORKERS)
     }
 }
 
@@ -87,7 +94,9 @@ pub fn seal_stream(
     let workers = o.workers.max(1);
     let plain_pool = Pool::default();
     let frame_pool = Pool::default();
-    let (job_tx, job_rx) = sync_channel::<Job>(workers);
+    // A rendezvous: a block is handed to a free worker, never queued (memory; the
+    // reader reads far faster than a worker compresses, so no worker waits for it).
+    let (job_tx, job_rx) = sync_channel::<Job>(0);
     let job_rx = Mutex::new(job_rx);
     // Blocks in stream order, each with the receiver its frame will arrive on.
     let (order_tx, order_rx) = sync_channel::<Ordered>(workers + 1);

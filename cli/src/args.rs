@@ -565,7 +565,7 @@ pub enum BackupCommand {
         recipients: Vec<String>,
         #[arg(long)]
         full: bool,
-        /// Plaintext bytes per chunk (default 32 MiB).
+        /// Plaintext bytes per chunk (default 16 MiB).
         #[arg(long, value_name = "BYTES", hide = true)]
         chunk_size: Option<usize>,
         /// Upload at most this many MiB/s (averaged over chunks; [backup] bwlimit_mib).
