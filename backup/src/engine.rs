@@ -1,11 +1,12 @@
 //! The operations: create, list, restore, verify, clean, prune.
 //!
 //! `create` runs `btrfs send` in a blocking thread that streams its output through
-//! [`seal::seal_stream`] (parallel zstd + age, CPU-bound, never on the async runtime);
-//! sealed chunks are uploaded with bounded parallelism through a channel of capacity
-//! one, so memory stays at a few chunks whatever the snapshot size. `partial.json` records uploaded chunks;
-//! a new `create` of the same backup id re-sends the same stream, checks the plaintext
-//! hash of each recorded chunk and uploads only what is missing. The manifest goes last.
+//! [`seal::seal_stream`] (parallel zstd + age, CPU-bound, never on the async runtime).
+//! A sealed chunk is handed to the uploader only with one of `parallel` upload slots,
+//! so besides the chunk being sealed at most `parallel` sealed chunks exist, whatever
+//! the snapshot size. `partial.json` records uploaded chunks; a new `create` of the
+//! same backup id re-sends the same stream, checks the plaintext digest of each
+//! recorded chunk and uploads only what is missing. The manifest goes last.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
