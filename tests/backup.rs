@@ -103,6 +103,11 @@ impl Bk {
         a.extend_from_slice(extra);
         serde_json::from_str(&self.ok(&a)).unwrap()
     }
+    /// Writes `bytes` random bytes to /etc/big in snapshot 1 (incompressible data).
+    fn random_etc_big(&self, bytes: u64) {
+        let cmd = format!("head -c {bytes} /dev/urandom > /etc/big");
+        self.fs.ok(&["run", "1", "--", "sh", "-c", &cmd]);
+    }
     fn change(&self, i: u32) {
         self.fs.ok(&[
             "run",
@@ -294,14 +299,7 @@ fn round_trip_on_gcs() {
 #[test]
 fn server_stopped_mid_upload_then_resume() {
     let mut b = Bk::on(Kind::S3);
-    b.fs.ok(&[
-        "run",
-        "1",
-        "--",
-        "sh",
-        "-c",
-        "head -c 4000000 /dev/urandom > /etc/big",
-    ]);
+    b.random_etc_big(4000000);
     let child = b
         .cmd(&[
             "backup",
@@ -385,14 +383,7 @@ fn stock_tools_restore_a_chain() {
     let b = Bk::new();
     // 9 MB in one 16 MiB chunk: the chunk holds several zstd frames (one per 4 MiB
     // block, rast_backup::seal::BLOCK), which stock zstd must read as one stream.
-    b.fs.ok(&[
-        "run",
-        "1",
-        "--",
-        "sh",
-        "-c",
-        "head -c 9000000 /dev/urandom > /etc/big",
-    ]);
+    b.random_etc_big(9000000);
     let v = b.create_chunked("16777216", &[]);
     assert_eq!(v["chunks"], 1, "{v}");
     assert!(v["plain_bytes"].as_u64().unwrap() > 2 * (4 << 20), "{v}");
@@ -511,14 +502,7 @@ fn kill_9_during_create_40_trials() {
 /// result restored and compared), the rest cleaned.
 fn kill_9_trials(trials: u32, seed: u64) {
     let b = Bk::new();
-    b.ok(&[
-        "run",
-        "1",
-        "--",
-        "sh",
-        "-c",
-        "head -c 3000000 /dev/urandom > /etc/big",
-    ]);
+    b.random_etc_big(3000000);
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut resumed = 0;
     for trial in 0..trials {
@@ -691,14 +675,7 @@ fn configured_job_run_schedule_and_bwlimit() {
     assert_eq!(v["last_run"]["ok"], true);
     let finished = v["last_run"]["finished"].as_i64().unwrap();
     assert_eq!(v["next_runs"][0].as_i64().unwrap(), finished + 6 * 3600);
-    b.fs.ok(&[
-        "run",
-        "1",
-        "--",
-        "sh",
-        "-c",
-        "head -c 3000000 /dev/urandom > /etc/big",
-    ]);
+    b.random_etc_big(3000000);
     // --bwlimit 1 MiB/s: ~3 MiB cannot upload in under 2 s.
     let v = b.create(&["--bwlimit", "1"]);
     assert!(v["stored_bytes"].as_u64().unwrap() > 2_900_000, "{v}");

@@ -91,7 +91,6 @@ pub async fn create(
     let rt = tokio::runtime::Handle::current();
     type Slot = tokio::sync::OwnedSemaphorePermit;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(Chunk, Option<(Vec<u8>, Slot)>)>(1);
-    let reader_slots = slots.clone();
     let mut args: Vec<std::ffi::OsString> = vec!["send".into(), "-q".into()];
     if let Some((_, _, parent)) = &p.parent {
         args.push("-p".into());
@@ -131,7 +130,7 @@ pub async fn create(
                         cipher_len: c.bytes.len() as u64,
                         cipher_sha256: format::sha256(&c.bytes),
                     };
-                    let Ok(slot) = rt.block_on(reader_slots.clone().acquire_owned()) else {
+                    let Ok(slot) = rt.block_on(slots.clone().acquire_owned()) else {
                         uploader_gone = true;
                         return Ok(seal::Next::Stop);
                     };
