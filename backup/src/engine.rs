@@ -9,17 +9,20 @@
 //! recorded chunk and uploads only what is missing. The manifest goes last.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::format::{self, Chunk, Manifest, Partial, Source};
 use crate::keys;
+use crate::pool::Pool;
 use crate::retention::{self, Decision, Item, Policy};
 use crate::seal;
 use crate::store::Target;
+use crate::unseal::{OpenFailure, Opener};
 use crate::{Error, Result};
 
 /// What to back up.
@@ -363,6 +366,7 @@ pub async fn verify(
         .await?
         .ok_or_else(|| Error::NotFound(id.into()))?;
     let mut problems = Vec::new();
+    let mut opener = Opener::default();
     for c in &m.chunks {
         let name = format::chunk_name(id, c.index);
         match t.get(&name).await? {
@@ -372,11 +376,8 @@ pub async fn verify(
             }
             Some(b) => {
                 if let Some(ids) = identities {
-                    match format::open(&b, ids) {
-                        Ok(plain)
-                            if plain.len() as u64 != c.plain_len
-                                || !c.plain_digest.matches(&plain) =>
-                        {
+                    match opener.open(&b, ids, c.plain_len) {
+                        Ok(plain) if !c.plain_digest.matches(&plain) => {
                             problems.push(format!("{name} decrypts to other data"))
                         }
                         Ok(plain) if c.index == 0 && !plain.starts_with(format::SEND_MAGIC) => {
@@ -461,37 +462,36 @@ fn delete_subvolume(p: &Path) {
         .output();
 }
 
-/// Fetches chunk `c` of backup `id`, checks its hash and opens it (off the runtime).
-async fn fetch_open(
+/// Fetches chunk `c` of backup `id` into a buffer of `pool`, on its own task so that
+/// fetches go on while the chunks before them are written.
+fn fetch(
     t: &Target,
     id: &str,
     c: &Chunk,
-    ids: &[age::x25519::Identity],
-) -> Result<Vec<u8>> {
-    let name = format::chunk_name(id, c.index);
-    let damaged = |reason: String| Error::Damaged {
-        id: id.to_string(),
-        reason,
-    };
-    let b = t
-        .get(&name)
-        .await?
-        .ok_or_else(|| damaged(format!("{name} is missing")))?;
-    if format::sha256(&b) != c.cipher_sha256 {
-        return Err(damaged(format!("{name} does not match its hash")));
-    }
-    let ids = ids.to_vec();
-    tokio::task::spawn_blocking(move || format::open(&b, &ids))
-        .await
-        .map_err(|e| Error::Invalid(e.to_string()))?
+    pool: &Arc<Pool>,
+) -> tokio::task::JoinHandle<Result<Vec<u8>>> {
+    let (t, id, pool) = (t.clone(), id.to_string(), pool.clone());
+    let (index, len) = (c.index, c.cipher_len);
+    tokio::spawn(async move {
+        let name = format::chunk_name(&id, index);
+        t.get_into(&name, pool.take(), len)
+            .await?
+            .ok_or(Error::Damaged {
+                reason: format!("{name} is missing"),
+                id,
+            })
+    })
 }
 
-/// Receives one backup: the next chunks are fetched and decrypted (two ahead) while a
-/// blocking thread writes the current one into `btrfs receive`.
-/// Chunks fetched and opened ahead of `btrfs receive` (4 × 16 MiB by default: the
-/// fetch, decryption and decompression of the next chunks overlap the receive).
-const RESTORE_AHEAD: usize = 4;
+/// Chunks fetched ahead of the one being written (ciphertext only: this is what hides
+/// the store's latency).
+const FETCH_AHEAD: usize = 4;
 
+/// Receives one backup. Up to [`FETCH_AHEAD`] chunks are fetched on their own tasks
+/// while one blocking thread decrypts and decompresses the current chunk straight into
+/// `btrfs receive`'s stdin ([`Opener::open_chunk_to`]). Memory: at most
+/// `FETCH_AHEAD + 2` ciphertexts (their buffers reused) and one zstd window, whatever
+/// the backup's size; no chunk's plaintext is ever held whole.
 async fn receive_one(
     t: &Target,
     m: &Manifest,
@@ -511,30 +511,34 @@ async fn receive_one(
         .map_err(|e| Error::Invalid(format!("cannot run btrfs receive: {e}")))?;
     let mut stdin = child.stdin.take().expect("piped");
     widen_pipe(&stdin);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
-    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-        for plain in rx {
-            stdin.write_all(&plain)?;
-        }
-        Ok(())
-    });
-    let mut chunks = futures::stream::iter(m.chunks.iter())
-        .map(|c| fetch_open(t, &m.id, c, ids))
-        .buffered(RESTORE_AHEAD);
+    let pool = Arc::new(Pool::default());
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Chunk, Vec<u8>)>(1);
+    let writer = {
+        let (pool, ids) = (pool.clone(), ids.to_vec());
+        tokio::task::spawn_blocking(move || -> std::result::Result<(), (u32, OpenFailure)> {
+            let mut opener = Opener::default();
+            while let Some((c, cipher)) = rx.blocking_recv() {
+                let r = opener.open_chunk_to(&c, &cipher, &ids, &mut stdin);
+                pool.give(cipher);
+                r.map_err(|e| (c.index, e))?;
+            }
+            Ok(())
+        })
+    };
+    let mut fetched = futures::stream::iter(m.chunks.iter())
+        .map(|c| {
+            let pool = &pool;
+            async move { (c, fetch(t, &m.id, c, pool).await) }
+        })
+        .buffered(FETCH_AHEAD);
     let mut failure = None;
-    while let Some(r) = chunks.next().await {
-        match r {
-            Ok(plain) => {
-                let n = plain.len() as u64;
-                let tx = tx.clone();
-                // The channel holds one chunk; waiting for room must not block the runtime.
-                let sent = tokio::task::spawn_blocking(move || tx.send(plain).is_ok())
-                    .await
-                    .unwrap_or(false);
-                if !sent {
+    while let Some((c, r)) = fetched.next().await {
+        match r.map_err(|e| Error::Invalid(e.to_string())).and_then(|r| r) {
+            Ok(cipher) => {
+                if tx.send((c.clone(), cipher)).await.is_err() {
                     break; // the writer stopped; its error is reported below
                 }
-                progress(n);
+                progress(c.plain_len);
             }
             Err(e) => {
                 failure = Some(e);
@@ -542,25 +546,38 @@ async fn receive_one(
             }
         }
     }
-    drop(chunks);
+    drop(fetched);
+    if failure.is_some() {
+        // Before its input ends: a stream cut at a command boundary would otherwise
+        // look complete to `btrfs receive`.
+        let _ = child.kill();
+    }
     drop(tx);
     let written = writer.await.map_err(|e| Error::Invalid(e.to_string()))?;
-    if failure.is_none() {
-        if let Err(e) = written {
-            failure = Some(Error::Invalid(format!(
-                "btrfs receive stopped reading: {e}"
-            )));
-        }
+    let receive_stopped = matches!(written, Err((_, OpenFailure::Write(_))));
+    if failure.is_none() && !receive_stopped {
+        failure = written.err().map(|(index, e)| match e {
+            OpenFailure::NotAsListed => Error::Damaged {
+                id: m.id.clone(),
+                reason: format!(
+                    "{} does not match its hash",
+                    format::chunk_name(&m.id, index)
+                ),
+            },
+            OpenFailure::Open(e) => e,
+            OpenFailure::Write(_) => unreachable!("handled as receive_stopped"),
+        });
     }
     if let Some(e) = failure {
         let _ = child.kill();
         let _ = child.wait();
         return Err(e);
     }
+    // All written, or `btrfs receive` stopped reading: its own words say why.
     let out = child
         .wait_with_output()
         .map_err(|e| Error::Invalid(e.to_string()))?;
-    if !out.status.success() {
+    if !out.status.success() || receive_stopped {
         return Err(Error::Invalid(format!(
             "btrfs receive failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()

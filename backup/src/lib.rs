@@ -7,6 +7,11 @@
 //! without its manifest is incomplete, never listed as complete, and `clean` removes
 //! it. See docs/backup-format.md.
 //!
+//! Modules: [`engine`] (the operations), [`seal`] (send stream → sealed chunks),
+//! [`unseal`] (a sealed chunk → its plaintext, checked against the manifest),
+//! [`format`] (manifest and object names), [`store`] (targets by URL), [`retention`],
+//! [`schedule`], [`keys`].
+//!
 //! Invariants: nothing of a snapshot's content leaves the machine unencrypted;
 //! listing, chain resolution, verification of presence/hashes and pruning need only
 //! public data (a machine may hold no identity); pruning never deletes a backup a kept
@@ -15,10 +20,12 @@
 pub mod engine;
 pub mod format;
 pub mod keys;
+mod pool;
 pub mod retention;
 pub mod schedule;
 pub mod seal;
 pub mod store;
+pub mod unseal;
 
 /// Errors of the backup crate.
 #[derive(Debug, thiserror::Error)]

@@ -26,7 +26,8 @@ use std::io::Read;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Mutex;
 
-use crate::format::PlainDigest;
+use crate::format::{PlainDigest, MAX_CHUNK};
+use crate::pool::Pool;
 use crate::{Error, Result};
 
 /// Plaintext per zstd frame. At level 3 (2 MiB window) independent 4 MiB frames
@@ -78,8 +79,12 @@ pub fn seal_stream(
     o: &Options<'_>,
     emit: &mut dyn FnMut(Sealed) -> Result<Next>,
 ) -> Result<()> {
-    if o.chunk_size == 0 {
-        return Err(Error::Invalid("chunk size must be at least 1 byte".into()));
+    if o.chunk_size == 0 || o.chunk_size > MAX_CHUNK {
+        return Err(Error::Invalid(format!(
+            "chunk size {} is out of range (1 byte to {} MiB)",
+            o.chunk_size,
+            MAX_CHUNK >> 20
+        )));
     }
     let (min, max) = (
         zstd::zstd_safe::min_c_level(),
@@ -126,28 +131,6 @@ struct Job {
 struct Ordered {
     frame: Receiver<Result<Vec<u8>>>,
     chunk_end: Option<(u64, PlainDigest)>,
-}
-
-/// Reused block buffers.
-#[derive(Default)]
-struct Pool(Mutex<Vec<Vec<u8>>>);
-
-impl Pool {
-    fn take(&self) -> Vec<u8> {
-        let mut v = self
-            .0
-            .lock()
-            .ok()
-            .and_then(|mut p| p.pop())
-            .unwrap_or_default();
-        v.clear();
-        v
-    }
-    fn give(&self, v: Vec<u8>) {
-        if let Ok(mut p) = self.0.lock() {
-            p.push(v);
-        }
-    }
 }
 
 fn read_blocks(
@@ -274,7 +257,7 @@ fn seal_io(e: std::io::Error) -> Error {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::format::open;
+    use crate::unseal::open;
 
     /// Deterministic bytes that compress somewhat, like a real send stream.
     fn stream(len: usize) -> Vec<u8> {
@@ -334,7 +317,10 @@ pub(crate) mod tests {
                 assert_eq!(c.index, i as u32);
                 assert_eq!(c.plain_len, want.len() as u64);
                 assert_eq!(c.plain_digest, PlainDigest::of(want));
-                assert_eq!(open(&c.bytes, std::slice::from_ref(&id)).unwrap(), want);
+                assert_eq!(
+                    open(&c.bytes, std::slice::from_ref(&id), c.plain_len).unwrap(),
+                    want
+                );
             }
         }
         assert!(seal_all(&[], chunk, 2, &[id.to_public()]).is_empty());
@@ -402,8 +388,14 @@ pub(crate) mod tests {
             "{e}"
         );
         assert!(emitted <= 3, "nothing after the error is emitted");
-        o.chunk_size = 0;
-        assert!(seal_stream(&mut Broken(1), &o, &mut |_| Ok(Next::Continue)).is_err());
+        for size in [0, MAX_CHUNK + 1] {
+            o.chunk_size = size;
+            let e = seal_stream(&mut Broken(1), &o, &mut |_| Ok(Next::Continue));
+            assert!(
+                e.unwrap_err().to_string().contains("out of range"),
+                "{size}"
+            );
+        }
         o.chunk_size = 1 << 20;
         for level in [0, 23, 99] {
             o.level = level;

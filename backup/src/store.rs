@@ -133,11 +133,63 @@ impl Target {
         Ok(())
     }
 
-    pub async fn get(&self, name: &str) -> Result<Option<Vec<u8>>> {
+    pub async fn get(&self, name: &str) -> Result<Option<bytes::Bytes>> {
         match self.store.get(&self.path(name)).await {
-            Ok(r) => Ok(Some(r.bytes().await?.to_vec())),
+            Ok(r) => Ok(Some(r.bytes().await?)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Reads object `name` into `buf` (cleared first, its capacity reused: no fresh
+    /// allocation to fault in per object), keeping at most `max + 1` bytes — enough for
+    /// a caller that expects `max` to see that the object is longer without storing it.
+    /// `None` if there is no such object.
+    pub async fn get_into(
+        &self,
+        name: &str,
+        mut buf: Vec<u8>,
+        max: u64,
+    ) -> Result<Option<Vec<u8>>> {
+        use futures::TryStreamExt;
+        let r = match self.store.get(&self.path(name)).await {
+            Ok(r) => r,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        buf.clear();
+        let keep = max.saturating_add(1);
+        // The expected length, exactly: a doubling Vec would hold up to twice that.
+        buf.reserve_exact(usize::try_from(max.min(r.range.end - r.range.start)).unwrap_or(0));
+        match r.payload {
+            // A local file: read it in one go on a blocking thread (the generic stream
+            // would read it 8 KiB per blocking task).
+            object_store::GetResultPayload::File(mut file, path) => {
+                let start = r.range.start;
+                let len = (r.range.end - start).min(keep);
+                tokio::task::spawn_blocking(move || {
+                    use std::io::{Read, Seek};
+                    file.seek(std::io::SeekFrom::Start(start))
+                        .and_then(|_| file.take(len).read_to_end(&mut buf))
+                        .map(|_| Some(buf))
+                        .map_err(|source| Error::Io {
+                            path: path.display().to_string(),
+                            source,
+                        })
+                })
+                .await
+                .map_err(|e| Error::Store(e.to_string()))?
+            }
+            object_store::GetResultPayload::Stream(mut body) => {
+                while let Some(b) = body.try_next().await? {
+                    let room = keep.saturating_sub(buf.len() as u64);
+                    buf.extend_from_slice(&b[..b.len().min(room as usize)]);
+                    if buf.len() as u64 == keep {
+                        break;
+                    }
+                }
+                Ok(Some(buf))
+            }
         }
     }
 

@@ -178,7 +178,7 @@ fn create_one(
         zstd_level: cfg.zstd_level.unwrap_or(3),
         chunk_size: o
             .chunk_size
-            .or(cfg.chunk_mib.map(|m| m << 20))
+            .or(cfg.chunk_mib.map(|m| m.saturating_mul(1 << 20)))
             .unwrap_or(rast_backup::format::DEFAULT_CHUNK),
         parallel: cfg.parallel.unwrap_or(2),
         bwlimit: o
