@@ -483,6 +483,20 @@ fn tampering_and_wrong_keys_are_caught() {
         assert!(!into.join(&id).exists(), "a failed restore leaves nothing");
         std::fs::write(obj, &orig).unwrap();
     }
+    // An object longer than the manifest lists (valid bytes plus one).
+    let orig = std::fs::read(&objects[0]).unwrap();
+    std::fs::write(&objects[0], [&orig[..], b"x"].concat()).unwrap();
+    let v = b.run(&["backup", "verify", &id, "--to", &b.url]);
+    assert!(!v.status.success(), "a longer object passes verify");
+    let (_, r) = b.restore_into(&id);
+    assert!(!r.status.success(), "a longer object passes restore");
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("does not match its hash"),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    assert!(!into.join(&id).exists(), "a failed restore leaves nothing");
+    std::fs::write(&objects[0], &orig).unwrap();
     let (restored, r) = b.restore_into(&id);
     assert!(r.status.success() && restored.is_dir());
 }

@@ -30,6 +30,9 @@ pub const DEFAULT_CHUNK: usize = 16 << 20;
 /// Largest plaintext of one chunk: `create` refuses larger chunk sizes, and restore
 /// refuses a manifest claiming more before allocating for it.
 pub const MAX_CHUNK: usize = 1 << 30;
+/// Largest stored object of one chunk: [`MAX_CHUNK`] plus room for zstd's worst-case
+/// expansion (< 1 %) and age's framing. Readers refuse to hold more.
+pub const MAX_STORED_CHUNK: u64 = MAX_CHUNK as u64 + (MAX_CHUNK as u64 >> 3);
 /// Magic at the start of every btrfs send stream.
 pub const SEND_MAGIC: &[u8] = b"btrfs-stream\0";
 

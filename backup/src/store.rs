@@ -225,3 +225,28 @@ impl Target {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn get_into_reuses_the_buffer_and_stops_one_byte_past_max() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("file://{}", dir.path().display());
+        let t = Target::open(&url, &TargetOptions::default()).unwrap();
+        let body: Vec<u8> = (0..100_000u32).map(|i| i as u8).collect();
+        t.put("x/chunk", body.clone()).await.unwrap();
+
+        let mut buf = Vec::with_capacity(200_000);
+        buf.extend_from_slice(b"stale");
+        let at = buf.as_ptr();
+        let got = t.get_into("x/chunk", buf, 100_000).await.unwrap().unwrap();
+        assert!(got == body);
+        assert_eq!(got.as_ptr(), at, "read into the given buffer");
+
+        let cut = t.get_into("x/chunk", got, 10).await.unwrap().unwrap();
+        assert_eq!(cut, body[..11], "max + 1 bytes: enough to see it is longer");
+        assert!(t.get_into("x/none", cut, 10).await.unwrap().is_none());
+    }
+}
