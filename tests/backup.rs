@@ -1,7 +1,8 @@
 //! Encrypted incremental backups on real btrfs, to a local directory and to local S3
 //! (s3s-fs), Azure (Azurite) and GCS (fake-gcs-server) servers: full + incrementals
 //! round trip, stock-tools restore, tamper and wrong-key detection, kill -9 during
-//! create, a server dying mid-upload, clean, and retention that keeps chains whole.
+//! create and during restore, a server dying mid-upload, clean, and retention that
+//! keeps chains whole.
 
 use std::process::{Command, Stdio};
 
@@ -577,6 +578,94 @@ fn kill_9_trials(trials: u32, seed: u64) {
         }
     }
     eprintln!("kill -9 during create: {trials} trials, {resumed} resumed from uploaded chunks");
+}
+
+/// kill -9 during `restore` at random moments, then `restore` again: whatever the first
+/// left (nothing, a half-received subvolume, a complete one), the second gives the
+/// snapshot back, complete and read-only.
+#[test]
+fn kill_9_during_restore_then_restore_again() {
+    let b = Bk::new();
+    b.random_etc_big(24 << 20);
+    let id = b.create(&["--full"])["id"].as_str().unwrap().to_string();
+    let into = b.fs.mnt.join("restored");
+    let dest = into.join(&id);
+    // Kill within the time a whole restore takes.
+    let t0 = std::time::Instant::now();
+    let (restored, out) = b.restore_into(&id);
+    let whole = t0.elapsed().as_millis() as u64;
+    assert!(out.status.success());
+    Command::new("btrfs")
+        .args(["subvolume", "delete"])
+        .arg(&restored)
+        .output()
+        .unwrap();
+    let mut rng = fastrand::Rng::with_seed(9);
+    let (trials, mut half) = (5, 0);
+    for _ in 0..trials {
+        let mut child = b
+            .cmd(&[
+                "backup",
+                "restore",
+                &id,
+                "--into",
+                into.to_str().unwrap(),
+                "--to",
+                &b.url,
+                "--identity",
+                b.identity.to_str().unwrap(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(
+            rng.u64(whole / 8..whole / 2 + 1),
+        ));
+        let _ = child.kill();
+        child.wait().unwrap();
+        // The orphaned `btrfs receive` ends once its input does.
+        for _ in 0..100 {
+            let busy = Command::new("pgrep")
+                .args(["-f", &format!("btrfs receive -q {}", into.display())])
+                .output()
+                .unwrap();
+            if !busy.status.success() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        if dest.exists() && !read_only(&dest) {
+            half += 1;
+        }
+        let (restored, out) = b.restore_into(&id);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(read_only(&restored));
+        same_tree(&restored, &b.fs.sub("rootfs", "snapshot-1"));
+        Command::new("btrfs")
+            .args(["subvolume", "delete"])
+            .arg(&restored)
+            .output()
+            .unwrap();
+    }
+    eprintln!(
+        "kill -9 during restore: {trials} trials within {whole} ms, {half} left a half-received subvolume"
+    );
+    assert!(half > 0, "no trial cut a restore short: nothing was tested");
+}
+
+fn read_only(subvolume: &std::path::Path) -> bool {
+    let out = Command::new("btrfs")
+        .args(["property", "get", "-ts"])
+        .arg(subvolume)
+        .arg("ro")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim() == "ro=true"
 }
 
 #[test]
