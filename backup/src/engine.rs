@@ -553,8 +553,9 @@ async fn receive_one(
     }
     drop(fetched);
     if failure.is_some() {
-        // Before its input ends: a stream cut at a command boundary would otherwise
-        // look complete to `btrfs receive`.
+        // Stop `btrfs receive` before its input ends rather than let it work through
+        // what is still in the pipe. (A cut stream never finishes a subvolume —
+        // receive fails with "unexpected EOF in stream" — and restore deletes it.)
         let _ = child.kill();
     }
     drop(tx);
