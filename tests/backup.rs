@@ -125,20 +125,23 @@ impl Bk {
                 .unwrap();
         v["backups"].as_array().unwrap().clone()
     }
-    fn restore_into(&self, id: &str) -> (std::path::PathBuf, std::process::Output) {
-        let into = self.fs.mnt.join("restored");
-        let out = self.run(&[
+    /// `rast backup restore ID --into <mnt>/restored` with `identity`.
+    fn restore_cmd(&self, id: &str, identity: &std::path::Path) -> Command {
+        self.cmd(&[
             "backup",
             "restore",
             id,
             "--into",
-            into.to_str().unwrap(),
+            self.fs.mnt.join("restored").to_str().unwrap(),
             "--to",
             &self.url,
             "--identity",
-            self.identity.to_str().unwrap(),
-        ]);
-        (into.join(id), out)
+            identity.to_str().unwrap(),
+        ])
+    }
+    fn restore_into(&self, id: &str) -> (std::path::PathBuf, std::process::Output) {
+        let out = self.restore_cmd(id, &self.identity).output().unwrap();
+        (self.fs.mnt.join("restored").join(id), out)
     }
 }
 
@@ -440,17 +443,7 @@ fn tampering_and_wrong_keys_are_caught() {
     let wrong = b.fs.dir.path().join("wrong.txt");
     b.ok(&["backup", "keygen", "-o", wrong.to_str().unwrap()]);
     let into = b.fs.mnt.join("restored");
-    let out = b.run(&[
-        "backup",
-        "restore",
-        &id,
-        "--into",
-        into.to_str().unwrap(),
-        "--to",
-        &b.url,
-        "--identity",
-        wrong.to_str().unwrap(),
-    ]);
+    let out = b.restore_cmd(&id, &wrong).output().unwrap();
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("wrong --identity"),
@@ -565,11 +558,7 @@ fn kill_9_trials(trials: u32, seed: u64) {
                 String::from_utf8_lossy(&out.stderr)
             );
             same_tree(&restored, &b.fs.sub("rootfs", "snapshot-1"));
-            Command::new("btrfs")
-                .args(["subvolume", "delete"])
-                .arg(&restored)
-                .output()
-                .unwrap();
+            delete_subvolume(&restored);
             // Start the next trial from scratch.
             std::fs::remove_dir_all(b.fs.dir.path().join("store")).unwrap();
         } else {
@@ -595,26 +584,12 @@ fn kill_9_during_restore_then_restore_again() {
     let (restored, out) = b.restore_into(&id);
     let whole = t0.elapsed().as_millis() as u64;
     assert!(out.status.success());
-    Command::new("btrfs")
-        .args(["subvolume", "delete"])
-        .arg(&restored)
-        .output()
-        .unwrap();
+    delete_subvolume(&restored);
     let mut rng = fastrand::Rng::with_seed(9);
     let (trials, mut half) = (5, 0);
     for _ in 0..trials {
         let mut child = b
-            .cmd(&[
-                "backup",
-                "restore",
-                &id,
-                "--into",
-                into.to_str().unwrap(),
-                "--to",
-                &b.url,
-                "--identity",
-                b.identity.to_str().unwrap(),
-            ])
+            .restore_cmd(&id, &b.identity)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -646,16 +621,25 @@ fn kill_9_during_restore_then_restore_again() {
         );
         assert!(read_only(&restored));
         same_tree(&restored, &b.fs.sub("rootfs", "snapshot-1"));
-        Command::new("btrfs")
-            .args(["subvolume", "delete"])
-            .arg(&restored)
-            .output()
-            .unwrap();
+        delete_subvolume(&restored);
     }
     eprintln!(
         "kill -9 during restore: {trials} trials within {whole} ms, {half} left a half-received subvolume"
     );
     assert!(half > 0, "no trial cut a restore short: nothing was tested");
+}
+
+fn delete_subvolume(subvolume: &std::path::Path) {
+    let out = Command::new("btrfs")
+        .args(["subvolume", "delete"])
+        .arg(subvolume)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn read_only(subvolume: &std::path::Path) -> bool {

@@ -90,7 +90,7 @@ pub async fn create(
     let mut have: BTreeMap<u32, Chunk> = done.chunks.into_iter().map(|c| (c.index, c)).collect();
     // A sealed chunk goes to the uploader only with an upload slot: besides the chunk
     // being sealed, at most `parallel` sealed chunks exist (memory bound, see docs).
-    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(p.parallel.max(1)));
+    let slots = Arc::new(tokio::sync::Semaphore::new(p.parallel.max(1)));
     let rt = tokio::runtime::Handle::current();
     type Slot = tokio::sync::OwnedSemaphorePermit;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(Chunk, Option<(Vec<u8>, Slot)>)>(1);
