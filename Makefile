@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export RAST_TEST_SERVERS ?= $(CARGO_TARGET_DIR)/test-servers
 NEXTEST := $(shell command -v cargo-nextest 2>/dev/null)
 
-.PHONY: all deps test-deps build demo test test-slow lint fuzz-smoke bench bench-search bench-agent clean-sandbox
+.PHONY: all deps test-deps build demo test test-slow lint fuzz-smoke bench bench-search bench-agent nl-eval intent-model clean-sandbox
 
 all: build
 
@@ -61,6 +61,22 @@ bench-search: deps
 
 bench-agent: deps
 	bench/agent-bench
+
+## The planner's score on the dev set, the corpus's validation split and the fixtures,
+## with a per-kind confusion table (goal: >= 95 % on each).
+NL_INDEX := $(CARGO_TARGET_DIR)/nl-eval-index
+nl-eval: deps
+	$(CARGO) build --release -p rast -p rast-agent --examples
+	test -f $(NL_INDEX)/catalog.json || $(CARGO_TARGET_DIR)/release/rast index build --no-etc \
+	  --index-dir $(NL_INDEX) --sync-dbs tests/data/arch-2022/core.db.tar.gz \
+	  tests/data/arch-2022/extra.db.tar.gz tests/data/arch-2022/multilib.db.tar.gz
+	$(CARGO_TARGET_DIR)/release/examples/nl_eval --quiet --min 0.95 --index-dir $(NL_INDEX) \
+	  tests/data/nl-eval/dev.jsonl agent/corpus/generated.jsonl:val,agent/corpus/written.jsonl:val \
+	  agent/tests/fixtures/nl-extra.jsonl agent/tests/fixtures/nl-heldout.jsonl
+
+## Rebuilds agent/data/intent.bin from agent/corpus (then run nl-eval and commit both).
+intent-model: deps
+	scripts/build-intent-model
 
 clean-sandbox:
 	-umount sandbox/mnt 2>/dev/null

@@ -566,9 +566,9 @@ impl Drop for Llm {
 #[test]
 fn the_llm_backend_is_asked_only_when_unsure_and_checked_like_any_plan() {
     let llm = Llm::start(&serde_json::json!({
-        "read pdf files": "{\"actions\":[{\"kind\":\"install\",\"packages\":[\"okular\"]}],\"explanation\":\"okular reads PDF files\",\"confidence\":0.8}",
+        "a pdf reader": "{\"actions\":[{\"kind\":\"install\",\"packages\":[\"okular\"]}],\"explanation\":\"okular reads PDF files\",\"confidence\":0.8}",
         "make my computer faster": "{\"actions\":[{\"kind\":\"install\",\"packages\":[\"turbo-boost-9000\"]}]}",
-        "tidy things up": "{\"actions\":[{\"kind\":\"run\",\"snapshot\":\"1\",\"command\":[\"sh\",\"-c\",\"rm -rf /\"]}]}",
+        "do some housekeeping": "{\"actions\":[{\"kind\":\"run\",\"snapshot\":\"1\",\"command\":[\"sh\",\"-c\",\"rm -rf /\"]}]}",
     }));
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("rast.toml");
@@ -598,8 +598,9 @@ fn the_llm_backend_is_asked_only_when_unsure_and_checked_like_any_plan() {
     assert_eq!(p["actions"][0]["packages"][0], "htop");
     assert!(llm.requests().is_empty());
 
-    // Unsure: the LLM's plan, marked as such, never fully trusted, still confirmed.
-    let p = plan("get me something to read pdf files with");
+    // Unsure (several packages read PDFs): the LLM's plan, marked as such, never fully
+    // trusted, still confirmed.
+    let p = plan("install a pdf reader");
     assert_eq!(plan_kinds(&p), ["install"], "{p}");
     assert_eq!(p["actions"][0]["packages"][0], "okular");
     assert!(p["explanation"].as_str().unwrap().contains("LLM"), "{p}");
@@ -612,12 +613,12 @@ fn the_llm_backend_is_asked_only_when_unsure_and_checked_like_any_plan() {
     assert_eq!(r[0]["body"]["model"], "test-double");
     assert_eq!(
         r[0]["body"]["messages"][1]["content"],
-        "get me something to read pdf files with"
+        "install a pdf reader"
     );
 
     // A package that does not exist, or an unsafe command: discarded, the offline
     // clarification stands.
-    for req in ["make my computer faster", "tidy things up"] {
+    for req in ["make my computer faster", "do some housekeeping"] {
         let p = plan(req);
         assert_eq!(plan_kinds(&p), ["clarify"], "{req}: {p}");
     }

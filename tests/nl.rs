@@ -1,14 +1,21 @@
-//! Natural-language requests end to end: the planner's score on the shared dev set
-//! and on our own set of other phrasings, typos and unsafe requests (real Arch 2022
-//! databases), and `rast --yes "…"` executing a two-step plan on a real sandbox.
+//! Natural-language requests end to end: the planner's score on the dev set, on the
+//! corpus's validation split (phrasings the intent model was not trained on) and on our
+//! own sets of other phrasings, typos and unsafe requests (real Arch 2022 databases,
+//! scored by the dev set's own score.py), and `rast --yes "…"` executing a two-step
+//! plan on a real sandbox.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rast_e2e::{arch2022_index, rast_bin, shared, test_repo, Fs};
+use rast_e2e::{arch2022_index, data, rast_bin, test_repo, Fs};
 
-fn score(set: &std::path::Path, min: f64) {
+fn repo(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(p)
+}
+
+fn score(set: &Path, min: f64) {
     let out = Command::new("python3")
-        .arg(shared().join("nl-eval/score.py"))
+        .arg(data().join("nl-eval/score.py"))
         .args(["--min", &min.to_string()])
         .arg(set)
         .arg("--")
@@ -28,14 +35,96 @@ fn score(set: &std::path::Path, min: f64) {
 
 #[test]
 fn dev_set_scores_at_least_95_percent() {
-    score(&shared().join("nl-eval/dev.jsonl"), 0.95);
+    score(&data().join("nl-eval/dev.jsonl"), 0.95);
 }
 
 #[test]
 fn other_phrasings_typos_and_unsafe_requests() {
-    let set = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../agent/tests/fixtures/nl-extra.jsonl");
-    score(&set, 0.95);
+    score(&repo("agent/tests/fixtures/nl-extra.jsonl"), 0.95);
+}
+
+/// Requests written before the intent model existed, in the words of the issue's
+/// classes of misses (other verbs, typos, package words by meaning, plans of several
+/// steps, context that flips the intent).
+#[test]
+fn held_out_style_requests() {
+    score(&repo("agent/tests/fixtures/nl-heldout.jsonl"), 0.95);
+}
+
+/// The corpus's validation split (families of phrasings the model never saw), planned
+/// in process (1,100 processes would take minutes) and scored by score.py's rules.
+#[test]
+fn corpus_validation_split() {
+    let warm = rast_agent::warm::WarmIndex::open(arch2022_index(), None).unwrap();
+    let (mut pass, mut total) = (0, 0);
+    let mut misses = Vec::new();
+    for f in ["agent/corpus/generated.jsonl", "agent/corpus/written.jsonl"] {
+        for l in std::fs::read_to_string(repo(f)).unwrap().lines() {
+            let case: serde_json::Value = serde_json::from_str(l).unwrap();
+            if case["split"] != "val" {
+                continue;
+            }
+            total += 1;
+            let req = case["request"].as_str().unwrap();
+            let plan = serde_json::to_value(warm.plan(req, None)).unwrap();
+            match rast_agent::eval::check(&case, &plan) {
+                None => pass += 1,
+                Some(why) => misses.push(format!("{req:?}: {why}")),
+            }
+        }
+    }
+    assert!(total > 500, "the validation split is too small ({total})");
+    let acc = pass as f64 / total as f64;
+    eprintln!(
+        "corpus validation split: {pass}/{total} = {:.1} %",
+        acc * 100.0
+    );
+    assert!(
+        acc >= 0.95,
+        "{:.1} % < 95 %:\n{}",
+        acc * 100.0,
+        misses.join("\n")
+    );
+}
+
+/// The in-process scorer agrees with score.py (same passes on the held-out set).
+#[test]
+fn in_process_scoring_agrees_with_score_py() {
+    let set = repo("agent/tests/fixtures/nl-heldout.jsonl");
+    let out = Command::new("python3")
+        .arg(data().join("nl-eval/score.py"))
+        .arg(&set)
+        .arg("--")
+        .arg(rast_bin())
+        .args(["plan", "--json", "--index-dir"])
+        .arg(arch2022_index())
+        .env("RAST_NO_AGENT", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let py_misses: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("MISS "))
+        // score.py prints the request's Python repr: quotes around it.
+        .map(|l| {
+            let q = &l[..1];
+            let end = l[1..]
+                .find(&format!("{q}: "))
+                .map_or(l.len() - 1, |i| i + 1);
+            l[1..end].to_string()
+        })
+        .collect();
+    let warm = rast_agent::warm::WarmIndex::open(arch2022_index(), None).unwrap();
+    let mut rs_misses = Vec::new();
+    for l in std::fs::read_to_string(&set).unwrap().lines() {
+        let case: serde_json::Value = serde_json::from_str(l).unwrap();
+        let req = case["request"].as_str().unwrap();
+        let plan = serde_json::to_value(warm.plan(req, None)).unwrap();
+        if rast_agent::eval::check(&case, &plan).is_some() {
+            rs_misses.push(req.to_string());
+        }
+    }
+    assert_eq!(py_misses, rs_misses);
 }
 
 /// An index of the test repo, and a config pointing rast at it.

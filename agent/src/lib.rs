@@ -10,6 +10,8 @@
 //!   CLI's in-process planner and the daemon; [`llm`]: the optional LLM backend.
 //! - [`proto`], [`client`], [`daemon`]: rast-agent's socket protocol, the CLI's
 //!   client, and the daemon itself.
+//! - [`eval`]: score.py's matching of a plan against a labelled request, in process
+//!   (evaluation tools and tests only).
 //!
 //! Invariant: nothing here executes a plan. Executing is the CLI's job, through the
 //! same code paths as the explicit commands; the daemon only runs the explicit
@@ -18,6 +20,7 @@
 pub mod action;
 pub mod client;
 pub mod daemon;
+pub mod eval;
 pub mod llm;
 pub mod plan;
 pub mod proto;

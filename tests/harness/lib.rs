@@ -32,6 +32,11 @@ pub fn rast_bin() -> PathBuf {
     bin
 }
 
+/// The repository's own test data (tests/data: real Arch sync DBs, the NL dev set).
+pub fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
 /// `../shared` beside the repository (real Arch data, read-only).
 pub fn shared() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
@@ -74,7 +79,7 @@ pub fn arch2022_index() -> &'static Path {
         let lock = std::fs::File::create(target_profile_dir().join("test-index.lock")).unwrap();
         lock.lock().unwrap();
         if !dir.join("catalog.json").is_file() {
-            let d = shared().join("data/arch-sync-2022");
+            let d = data().join("arch-2022");
             let dbs: Vec<String> = ["core", "extra", "multilib"]
                 .iter()
                 .map(|r| d.join(format!("{r}.db.tar.gz")).display().to_string())

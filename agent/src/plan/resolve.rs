@@ -165,6 +165,41 @@ pub const GENERIC: &[&str] = &[
     "library",
 ];
 
+/// How Arch names packages after what they are for (`*` = the word).
+const NAME_FORMS: &[&str] = &["*-tools", "*-utils", "python-*", "*-cli", "*-bin"];
+
+/// Word orders of two or three words joined with `-`.
+fn orders(w: &[&str]) -> Vec<String> {
+    match w {
+        [a, b] => vec![format!("{a}-{b}"), format!("{b}-{a}")],
+        [a, b, c] => vec![
+            format!("{a}-{b}-{c}"),
+            format!("{b}-{a}-{c}"),
+            format!("{c}-{a}-{b}"),
+            format!("{a}-{c}-{b}"),
+        ],
+        _ => vec![],
+    }
+}
+
+/// A light stem: plural and -ing/-ed endings off ("screenshots" ~ "screenshot").
+fn stem(w: &str) -> String {
+    for suf in ["ing", "ed", "es", "s"] {
+        if w.len() > suf.len() + 3 {
+            if let Some(s) = w.strip_suffix(suf) {
+                return s.to_string();
+            }
+        }
+    }
+    w.to_string()
+}
+
+/// Whether `w` is a plain word that describes a package ("database", "compiler")
+/// rather than one that may name one: the intent model knows it as a word.
+fn describes(w: &str) -> bool {
+    super::intent::shipped().info(w).has_vector
+}
+
 /// Whether `n` may be a pacman package name (pacman's own rules: alphanumerics and
 /// `@._+-`, not starting with `-` or `.`).
 pub fn valid_name(n: &str) -> bool {
@@ -195,7 +230,7 @@ impl Resolver<'_> {
     }
 
     /// Resolves one phrase naming one or more packages ("gimp", "the chromium
-    /// browser", "postgres", "fierfox", "a pdf reader").
+    /// browser", "postgres", "fierfox", "numpy for python", "intel microcode").
     pub fn resolve(&self, phrase: &str) -> Resolved {
         let words: Vec<&str> = phrase
             .split(|c: char| c.is_whitespace() || c == ',')
@@ -205,17 +240,20 @@ impl Resolver<'_> {
         let content: Vec<&str> = words
             .iter()
             .copied()
-            .filter(|w| !GENERIC.contains(w))
+            .filter(|w| !GENERIC.contains(w) && !super::slots::FUNCTION_WORDS.contains(w))
             .collect();
-        if content.is_empty() && words.is_empty() {
+        if content.is_empty() {
             return Resolved::NotFound;
         }
         let joined = words.join(" ");
         let content_joined = content.join(" ");
-        // 1. The phrase is a name ("visual-studio-code", "qt6 base" → "qt6-base").
-        for cand in [content.join("-"), words.join("-")] {
-            if content.len() > 1 && self.exists(&cand) {
-                return Resolved::Found(vec![(cand, How::Exact)]);
+        // 1. The phrase is a name, in any word order ("qt6 base" → qt6-base, "numpy
+        //    python" → python-numpy).
+        if (2..=3).contains(&content.len()) {
+            for cand in orders(&content).into_iter().chain([words.join("-")]) {
+                if self.exists(&cand) {
+                    return Resolved::Found(vec![(cand, How::Exact)]);
+                }
             }
         }
         // 2. Aliases of the whole phrase ("lts kernel", "postgres").
@@ -224,7 +262,8 @@ impl Resolver<'_> {
                 return Resolved::Found(vec![(n, How::Alias)]);
             }
         }
-        // 3. Each word that is a name or an alias.
+        // 3. Each word that is a name or an alias; the other words must be typos of
+        //    names, or words that describe ("the postgres database server"), else ask.
         let mut found: Vec<(String, How)> = Vec::new();
         let mut rest: Vec<&str> = Vec::new();
         for w in &content {
@@ -237,10 +276,11 @@ impl Resolver<'_> {
             }
         }
         if !found.is_empty() {
-            // A list with other words in it ("htop tmux git"): each must be a package
-            // (typos corrected), or the user is asked — never silently dropped.
             let mut missing = Vec::new();
             for w in rest {
+                if describes(w) {
+                    continue;
+                }
                 match self.fuzzy(w) {
                     Some(n) => found.push((n, How::Fuzzy)),
                     None => missing.push(w.to_string()),
@@ -270,27 +310,73 @@ impl Resolver<'_> {
                 }
             }
         }
-        // 5. Typos: the closest name, if clearly closest.
+        // 5. Arch's naming: "wireguard" → wireguard-tools, "numpy" → python-numpy.
         if content.len() == 1 {
-            if let Some(n) = self.fuzzy(content[0]) {
+            let w = content[0];
+            let named: Vec<String> = NAME_FORMS
+                .iter()
+                .map(|f| f.replace('*', w))
+                .filter(|n| self.exists(n))
+                .collect();
+            if named.len() == 1 {
+                return Resolved::Found(vec![(named[0].clone(), How::Provides)]);
+            }
+            // 6. Typos: the closest name, if clearly closest.
+            if let Some(n) = self.fuzzy(w) {
                 return Resolved::Found(vec![(n, How::Fuzzy)]);
             }
         }
-        // 6. Meaning: the index's best matches; one clear answer or a question.
+        // 7. Meaning: the index's best matches; the one that covers every word of the
+        //    phrase, or a question listing them.
         if let Some(sem) = self.semantic {
-            let q = if content.is_empty() {
-                &joined
-            } else {
-                &content_joined
-            };
-            let hits = sem.packages(q, 5);
-            match hits.len() {
-                0 => {}
-                1 => return Resolved::Found(vec![(hits[0].clone(), How::Semantic)]),
-                _ => return Resolved::Ambiguous(hits),
+            let hits = sem.packages(&content_joined, 8);
+            // Every word counts here, "reader" in "a pdf reader" too.
+            let all: Vec<&str> = words
+                .iter()
+                .copied()
+                .filter(|w| !super::slots::FUNCTION_WORDS.contains(w))
+                .collect();
+            let full: Vec<&String> = hits.iter().filter(|h| self.covers(h, &all)).collect();
+            let named: Vec<&&String> = full
+                .iter()
+                .filter(|h| h.split(['-', '_']).any(|t| content.contains(&t)))
+                .collect();
+            if full.len() == 1 {
+                return Resolved::Found(vec![(full[0].clone(), How::Semantic)]);
+            }
+            if named.len() == 1 {
+                return Resolved::Found(vec![(named[0].to_string(), How::Semantic)]);
+            }
+            let mut cands: Vec<String> = full.iter().map(|s| s.to_string()).collect();
+            for h in &hits {
+                if !cands.contains(h) {
+                    cands.push(h.clone());
+                }
+            }
+            cands.truncate(5);
+            if !cands.is_empty() {
+                return Resolved::Ambiguous(cands);
             }
         }
         Resolved::NotFound
+    }
+
+    /// Whether package `name`'s name, description and provides mention every word.
+    fn covers(&self, name: &str, words: &[&str]) -> bool {
+        let Some(e) = self.catalog.get(name) else {
+            return false;
+        };
+        let mut vocab: Vec<String> = e
+            .name
+            .split(['-', '_'])
+            .chain(e.desc.split(|c: char| !c.is_alphanumeric()))
+            .chain(e.provides.iter().map(String::as_str))
+            .filter(|w| !w.is_empty())
+            .map(|w| stem(&w.to_lowercase()))
+            .collect();
+        vocab.sort();
+        vocab.dedup();
+        words.iter().all(|w| vocab.binary_search(&stem(w)).is_ok())
     }
 
     /// The one name within a small edit distance of `w` (1 for short words, 2 for

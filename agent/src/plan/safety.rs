@@ -2,6 +2,26 @@
 //! commands. A request carrying them becomes `clarify`, never `run` — and `run`
 //! (argv only, never a shell) is itself checked again at validation.
 
+/// Why `request` is refused before any planning (too long, destructive, shell
+/// syntax), or `None`. No planner — offline rules or the LLM — sees a refused request.
+pub fn refusal(request: &str) -> Option<String> {
+    if request.len() > super::MAX_REQUEST {
+        return Some("That request is too long; say it in one sentence.".into());
+    }
+    let t = super::text::normalize(request);
+    if let Some(w) = destructive_words(&t) {
+        return Some(format!("{w:?} looks destructive; rast plans package and snapshot actions, not shell commands. Use `rast run` yourself if you mean it."));
+    }
+    let toks = super::lex::tokens(&t, &super::lex::NoVocabulary, &|_| false);
+    let spans = super::refs::find(&toks);
+    if !super::assemble::is_run_request(&toks, &spans) {
+        if let Some(f) = shell_fragment(&t) {
+            return Some(format!("{f:?} is shell syntax; rast does not run shell text. Say what you want done (e.g. \"install htop\")."));
+        }
+    }
+    None
+}
+
 /// Shell syntax that has no place in a request for a typed action.
 const SHELL_FRAGMENTS: &[&str] = &["$(", "`", "&&", "||", ";", "|", ">", "<", "${", "\n", "\\"];
 

