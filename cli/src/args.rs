@@ -92,7 +92,11 @@ impl Snap {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Create the rastOS layout on a btrfs top level and bootstrap snapshot 0 with pacman.
+    /// Install rastOS: onto a disk (--partition, --disk, [--esp]), or the layout on a
+    /// mounted btrfs top level (--root); bootstraps snapshot 0 with pacman.
+    #[command(
+        after_help = "Examples:\n  rast init --partition /dev/sda2 --disk /dev/sda base linux grub\n                          BIOS: GRUB's boot code on the drive\n  rast init --partition /dev/nvme0n1p2 --disk /dev/nvme0n1 --esp /dev/nvme0n1p1 base linux systemd\n                          UEFI: systemd-boot on the ESP\n  rast --root /mnt init   layout on a mounted top level, no bootloader\n\nThe partition must be btrfs (mkfs.btrfs), the ESP FAT (mkfs.fat -F 32); nothing\noutside them and the drive's boot code area is written. Docs: docs/init.md"
+    )]
     Init {
         /// pacman configuration naming the repositories to install from.
         #[arg(long, value_name = "FILE", default_value = "/etc/pacman.conf")]
@@ -100,9 +104,18 @@ pub enum Command {
         /// pacman keyring directory (the host's, as pacstrap uses).
         #[arg(long, value_name = "DIR", default_value = "/etc/pacman.d/gnupg")]
         gpgdir: PathBuf,
-        /// Bootloader step of the first deploy (grub-mkconfig needs grub in snapshot 0).
-        #[arg(long, value_name = "grub|systemd-boot|none", default_value = "none")]
-        bootloader: String,
+        /// The btrfs partition to install onto (formatted, not mounted).
+        #[arg(long, value_name = "PARTITION", requires = "disk")]
+        partition: Option<PathBuf>,
+        /// The drive that holds the partition (BIOS: GRUB's boot code goes here).
+        #[arg(long, value_name = "DRIVE", requires = "partition")]
+        disk: Option<PathBuf>,
+        /// An EFI system partition (FAT) on the drive: boot with UEFI.
+        #[arg(long, value_name = "ESP", requires = "partition")]
+        esp: Option<PathBuf>,
+        /// Bootloader [default: systemd-boot with --esp, grub with --disk, else none].
+        #[arg(long, value_name = "grub|systemd-boot|none")]
+        bootloader: Option<String>,
         /// Packages for snapshot 0 [default: base linux linux-firmware btrfs-progs].
         #[arg(value_name = "PKG")]
         packages: Vec<String>,
@@ -180,14 +193,25 @@ pub enum Command {
     Deploy {
         #[command(flatten)]
         snap: Snap,
+        /// [default: what the last deployment used, else what init installed]
         #[arg(long, value_name = "grub|systemd-boot|none")]
         bootloader: Option<String>,
+        /// Where the EFI system partition is mounted (systemd-boot on an offline root).
+        #[arg(long, value_name = "DIR")]
+        esp: Option<PathBuf>,
     },
     /// Clone the previously deployed snapshot and deploy the clone.
     Rollback {
+        /// [default: what the deployment being reverted used]
         #[arg(long, value_name = "grub|systemd-boot|none")]
         bootloader: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        esp: Option<PathBuf>,
     },
+    /// Confirm that this deployment booted (run by rast-boot-confirm.service); finds a
+    /// deployment that failed to boot.
+    #[command(name = "boot-confirm")]
+    BootConfirm,
     /// Save the running system's /etc into the current snapshot.
     #[command(name = "etc-update")]
     EtcUpdate,

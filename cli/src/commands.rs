@@ -4,6 +4,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use rast_snapshot::deploy::Bootloader;
 use rast_snapshot::init::{InitOptions, DEFAULT_PACKAGES};
 use rast_snapshot::{Rast, RunOutcome, SnapId};
 use serde_json::json;
@@ -92,6 +93,9 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
         Command::Init {
             pacman_conf,
             gpgdir,
+            partition,
+            disk,
+            esp,
             bootloader,
             packages,
         } => {
@@ -100,21 +104,38 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
             } else {
                 packages.clone()
             };
+            let bootloader = match bootloader {
+                Some(b) => b.parse()?,
+                None if esp.is_some() => Bootloader::SystemdBoot,
+                None if disk.is_some() => Bootloader::Grub,
+                None => Bootloader::None,
+            };
             let opts = InitOptions {
                 pacman_conf: pacman_conf.clone(),
                 packages,
                 gpgdir: gpgdir.clone(),
-                bootloader: bootloader.parse()?,
+                bootloader,
             };
-            let report = rast_snapshot::init::init(&cli.root, &opts)?;
+            let report = match (partition, disk) {
+                (Some(partition), Some(disk)) => {
+                    rast_snapshot::install::install(&rast_snapshot::install::InstallOptions {
+                        partition: partition.clone(),
+                        disk: disk.clone(),
+                        esp: esp.clone(),
+                        init: opts,
+                    })?
+                }
+                _ => rast_snapshot::init::init(&cli.root, &opts)?,
+            };
             if cli.json {
                 print_json(&serde_json::to_value(&report)?);
             } else {
                 println!(
-                    "initialised {}: snapshot 0 (base snapshot) with {} and deployed to slot {}",
+                    "initialised {}: snapshot 0 (base snapshot) with {} and deployed to slot {} (bootloader {})",
                     report.root.display(),
                     report.packages.join(" "),
-                    report.deployed_slot
+                    report.deployed_slot,
+                    bootloader.as_str()
                 );
             }
         }
@@ -126,6 +147,16 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
                 print_json(&render::tree_json(&meta, current, r.deployed()?));
             } else {
                 print!("{}", render::tree_text(&meta, current));
+                for f in &meta.failed_boots {
+                    println!(
+                        "snapshot {}: its deployment (slot {}) failed to boot; running {}",
+                        f.snapshot,
+                        f.slot,
+                        f.running
+                            .map(|r| format!("snapshot {r}"))
+                            .unwrap_or_else(|| "the previous deployment".into())
+                    );
+                }
             }
         }
         Command::Plan { loc, request } => return crate::nl_cmds::plan_cmd(cli, loc, request),
@@ -189,10 +220,13 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
         Command::Diff { from, to, files } => return pkg_cmds::diff(cli, *from, *to, *files),
         Command::AutoUpgrade => return pkg_cmds::auto_upgrade(cli),
         Command::Check => return pkg_cmds::check(cli),
-        Command::Deploy { snap, bootloader } => {
-            return pkg_cmds::deploy(cli, snap.get(), bootloader)
-        }
-        Command::Rollback { bootloader } => return pkg_cmds::rollback(cli, bootloader),
+        Command::Deploy {
+            snap,
+            bootloader,
+            esp,
+        } => return pkg_cmds::deploy(cli, snap.get(), bootloader, esp),
+        Command::Rollback { bootloader, esp } => return pkg_cmds::rollback(cli, bootloader, esp),
+        Command::BootConfirm => return pkg_cmds::boot_confirm(cli),
         Command::EtcUpdate => return pkg_cmds::etc_update(cli),
         Command::BootUpdate { snap, bootloader } => {
             return pkg_cmds::boot_update(cli, snap.get(), bootloader)
@@ -409,6 +443,20 @@ fn status(cli: &Cli) -> Result<()> {
         "lock:        {}",
         s.lock_holder.as_deref().unwrap_or("free")
     );
+    if let Some(b) = &s.bootloader {
+        println!("bootloader:  {b}");
+    }
+    for f in &s.failed_boots {
+        println!(
+            "FAILED BOOT: the deployment of snapshot {} (slot {}) did not boot; the machine fell back to {} (found {})",
+            f.snapshot,
+            f.slot,
+            f.running
+                .map(|r| format!("snapshot {r}"))
+                .unwrap_or_else(|| "the previous deployment".into()),
+            crate::backup_cmds::when(f.found as i64)
+        );
+    }
     if !s.unfinished_commits.is_empty() {
         println!(
             "unfinished:  {} (finished by the next mutating rast)",

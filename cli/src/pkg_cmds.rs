@@ -203,8 +203,15 @@ fn deploy_text(r: &rast_snapshot::deploy::DeployReport) -> String {
     )
 }
 
-pub fn deploy(cli: &Cli, n: SnapId, flag: &Option<String>) -> Result<ExitCode> {
-    let rep = open(cli)?.deploy(n, bootloader(flag)?)?;
+pub fn deploy(
+    cli: &Cli,
+    n: SnapId,
+    flag: &Option<String>,
+    esp: &Option<std::path::PathBuf>,
+) -> Result<ExitCode> {
+    let rep = open(cli)?
+        .with_esp(esp.clone())
+        .deploy(n, bootloader(flag)?)?;
     if cli.json {
         print_json(&serde_json::to_value(&rep)?);
     } else {
@@ -213,13 +220,43 @@ pub fn deploy(cli: &Cli, n: SnapId, flag: &Option<String>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn rollback(cli: &Cli, flag: &Option<String>) -> Result<ExitCode> {
-    let (clone, rep) = open(cli)?.rollback(bootloader(flag)?)?;
+pub fn rollback(
+    cli: &Cli,
+    flag: &Option<String>,
+    esp: &Option<std::path::PathBuf>,
+) -> Result<ExitCode> {
+    let (clone, rep) = open(cli)?
+        .with_esp(esp.clone())
+        .rollback(bootloader(flag)?)?;
     if cli.json {
         print_json(&json!({ "clone": clone, "deploy": rep }));
     } else {
         println!("snapshot {clone} cloned for the rollback");
         println!("{}", deploy_text(&rep));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn boot_confirm(cli: &Cli) -> Result<ExitCode> {
+    let r = open(cli)?.boot_confirm()?;
+    if cli.json {
+        print_json(&serde_json::to_value(&r)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let snap = r
+        .snapshot
+        .map(|s| format!("snapshot {s}"))
+        .unwrap_or_else(|| "no snapshot".into());
+    if r.confirmed_trial {
+        println!("boot confirmed: {snap} (slot {}) boots from now on", r.slot);
+    } else {
+        println!("booted {snap} (slot {}); nothing to confirm", r.slot);
+    }
+    if let Some(f) = &r.failed {
+        eprintln!(
+            "rast: the deployment of snapshot {} (slot {}) failed to boot; it will not be booted again (running {snap}; see `rast status`)",
+            f.snapshot, f.slot
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

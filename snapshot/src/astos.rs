@@ -216,6 +216,8 @@ pub fn import(text: &str, desc: &dyn Fn(SnapId) -> Option<String>) -> Result<Tre
         next_id,
         snapshots,
         deployments: Vec::new(),
+        bootloader: None,
+        failed_boots: Vec::new(),
     };
     meta.validate()?;
     Ok(meta)

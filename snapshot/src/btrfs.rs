@@ -94,6 +94,20 @@ pub fn uuid(path: &Path) -> Result<String> {
     Ok(info.uuid().hyphenated().to_string())
 }
 
+nix::ioctl_read!(fs_info_ioctl, 0x94, 31, [u8; 1024]);
+
+/// The filesystem's UUID (its fsid, as blkid prints it), from `BTRFS_IOC_FS_INFO`.
+pub fn fs_uuid(path: &Path) -> Result<String> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path).map_err(Error::io(path))?;
+    let mut args = [0u8; 1024];
+    // SAFETY: BTRFS_IOC_FS_INFO fills a 1024-byte struct btrfs_ioctl_fs_info_args.
+    unsafe { fs_info_ioctl(f.as_raw_fd(), &mut args) }
+        .map_err(|e| Error::Invalid(format!("{}: not on btrfs ({e})", path.display())))?;
+    let fsid: [u8; 16] = args[16..32].try_into().expect("16 bytes");
+    Ok(crate::bootdisk::uuid_string(&fsid))
+}
+
 /// The filesystem's default subvolume id (what boots).
 pub fn default_subvolume(path: &Path) -> Result<u64> {
     let c = cpath(path)?;

@@ -12,40 +12,15 @@
 //! renames forward ([`recover`]).
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 use serde::Serialize;
 
+use crate::bootloader::{self, BootSetup};
 use crate::layout::{Layout, Mode, Part, SNAP_FILE};
 use crate::meta::now;
-use crate::sandbox::Sandbox;
 use crate::{btrfs, conf, state, txn, Error, Rast, Result, SnapId};
 
-/// How the deployed slot becomes bootable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Bootloader {
-    /// `grub-mkconfig` in the slot, plus an entry for the last booted deployment.
-    Grub,
-    /// A loader entry per kernel in the slot's `/boot/loader/entries`.
-    SystemdBoot,
-    /// Nothing (the firmware or another tool boots the default subvolume).
-    None,
-}
-
-impl FromStr for Bootloader {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "grub" => Ok(Bootloader::Grub),
-            "systemd-boot" | "systemdboot" | "sd-boot" => Ok(Bootloader::SystemdBoot),
-            "none" => Ok(Bootloader::None),
-            other => Err(Error::Invalid(format!(
-                "unknown bootloader {other:?}: use grub, systemd-boot or none"
-            ))),
-        }
-    }
-}
+pub use crate::bootloader::Bootloader;
 
 /// What a deploy did.
 #[derive(Clone, Debug, Serialize)]
@@ -130,8 +105,19 @@ fn target_slot(l: &Layout) -> Result<&'static str> {
     })
 }
 
-/// Builds, makes bootable and switches to a slot holding snapshot `id`.
-pub fn deploy_slot(l: &Layout, id: SnapId, bootloader: Bootloader) -> Result<&'static str> {
+/// Builds, makes bootable and switches to a slot holding snapshot `id`; `esp` is the
+/// mounted EFI system partition (systemd-boot).
+pub fn deploy_slot(
+    l: &Layout,
+    id: SnapId,
+    bootloader: Bootloader,
+    esp: Option<&Path>,
+) -> Result<&'static str> {
+    if bootloader == Bootloader::SystemdBoot && esp.is_none() {
+        return Err(Error::Invalid(
+            "systemd-boot: where is the EFI system partition? pass --esp (its mount point or the partition)".into(),
+        ));
+    }
     let slot = target_slot(l)?;
     for part in Part::ALL {
         let staged = staged_slot(l, part, slot);
@@ -158,7 +144,7 @@ pub fn deploy_slot(l: &Layout, id: SnapId, bootloader: Bootloader) -> Result<&'s
             std::fs::remove_dir_all(root.join("var")).map_err(Error::io(root.join("var")))?;
             btrfs::snapshot(&var, &root.join("var"), false)?;
         }
-        run_bootloader(l, &root, slot, id, bootloader)?;
+        bootloader::prepare(l, &root, slot, id, bootloader)?;
         // The boot part mirrors the slot's /boot after the bootloader step.
         let boot = staged_slot(l, Part::Boot, slot);
         btrfs::delete(&boot)?;
@@ -174,13 +160,29 @@ pub fn deploy_slot(l: &Layout, id: SnapId, bootloader: Bootloader) -> Result<&'s
         }
         return Err(e);
     }
-    crate::atomic::write_atomic(&journal_entry(l, slot), id.to_string().as_bytes())?;
+    let record = format!(
+        "{id}\n{}\n{}\n",
+        bootloader.as_str(),
+        esp.map(|e| e.display().to_string()).unwrap_or_default()
+    );
+    crate::atomic::write_atomic(&journal_entry(l, slot), record.as_bytes())?;
     finish(l, slot)?;
     Ok(slot)
 }
 
-/// Second half of a deploy: switch the default, rename staged parts. Idempotent.
+/// Second half of a deploy: switch the default, rename staged parts, make the slot
+/// the one that boots (the bootloader's half). Idempotent.
 fn finish(l: &Layout, slot: &str) -> Result<()> {
+    let entry = journal_entry(l, slot);
+    // id, bootloader, ESP (older journals hold only the id).
+    let record = std::fs::read_to_string(&entry).unwrap_or_default();
+    let mut lines = record.lines();
+    let id: Option<SnapId> = lines.next().and_then(|x| x.trim().parse().ok());
+    let b: Bootloader = lines
+        .next()
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(Bootloader::None);
+    let esp: Option<PathBuf> = lines.next().filter(|x| !x.is_empty()).map(PathBuf::from);
     let staged_root = staged_slot(l, Part::Rootfs, slot);
     if btrfs::is_subvolume(&staged_root) {
         btrfs::set_default_subvolume(&staged_root)?;
@@ -193,7 +195,10 @@ fn finish(l: &Layout, slot: &str) -> Result<()> {
         }
     }
     btrfs::set_default_subvolume(&l.named(Part::Rootfs, slot))?;
-    let entry = journal_entry(l, slot);
+    if let Some(id) = id {
+        let esp = esp.map(|p| crate::esp::Esp::open(&p)).transpose()?;
+        bootloader::switch(l, slot, id, b, esp.as_ref())?;
+    }
     if entry.exists() {
         std::fs::remove_file(&entry).map_err(Error::io(&entry))?;
     }
@@ -216,132 +221,44 @@ pub fn recover(l: &Layout) -> Result<()> {
     Ok(())
 }
 
-/// Runs the bootloader step inside `root` (a slot or a transaction copy).
-pub fn run_bootloader(
-    l: &Layout,
-    root: &Path,
-    slot: &str,
-    id: SnapId,
-    bootloader: Bootloader,
-) -> Result<()> {
-    match bootloader {
-        Bootloader::None => Ok(()),
-        Bootloader::Grub => {
-            if !root.join("usr/bin/grub-mkconfig").exists() {
-                return Err(Error::Invalid(format!(
-                    "bootloader grub: snapshot {id} has no grub-mkconfig; install grub into it, or choose another bootloader (--bootloader systemd-boot|none, or bootloader::none in its /etc/ast.conf)"
-                )));
-            }
-            let mut cmd =
-                Sandbox::chroot(root).command(&["grub-mkconfig", "-o", "/boot/grub/grub.cfg"])?;
-            let out = cmd.output().map_err(|source| Error::Spawn {
-                program: "grub-mkconfig".into(),
-                source,
-            })?;
-            if !out.status.success() {
-                return Err(Error::CommandFailed {
-                    program: "grub-mkconfig (in the new deployment)".into(),
-                    status: out.status.to_string(),
-                    detail: format!(": {}", String::from_utf8_lossy(&out.stderr).trim()),
-                });
-            }
-            add_last_booted_entry(l, &root.join("boot/grub/grub.cfg"), slot)
-        }
-        Bootloader::SystemdBoot => write_loader_entries(root, slot, id),
-    }
-}
-
-/// astOS adds a grub entry that boots the previous slot ("last booted deployment").
-fn add_last_booted_entry(l: &Layout, cfg: &Path, slot: &str) -> Result<()> {
-    let other = if slot == "tmp" { "tmp0" } else { "tmp" };
-    if !btrfs::is_subvolume(&l.named(Part::Rootfs, other)) {
-        return Ok(());
-    }
-    let text = std::fs::read_to_string(cfg).map_err(Error::io(cfg))?;
-    let Some(start) = text.find("menuentry ") else {
-        return Ok(());
-    };
-    let Some(len) = text[start..].find("\n}").map(|e| e + 2) else {
-        return Ok(());
-    };
-    let entry = &text[start..start + len];
-    let first_quote = entry.find('\'').unwrap_or(0);
-    let title_end = entry[first_quote + 1..]
-        .find('\'')
-        .map(|e| first_quote + 1 + e)
-        .unwrap_or(first_quote);
-    let mut copy = format!(
-        "menuentry 'rastOS last booted deployment (snapshot-{other})'{}",
-        &entry[title_end + 1..]
-    );
-    copy = copy.replace(&format!("snapshot-{slot}"), &format!("snapshot-{other}"));
-    let new = format!("{text}\n### rast: last booted deployment\n{copy}\n");
-    crate::atomic::write_atomic(cfg, new.as_bytes())
-}
-
-fn write_loader_entries(root: &Path, slot: &str, id: SnapId) -> Result<()> {
-    let boot = root.join("boot");
-    let kernels: Vec<String> = std::fs::read_dir(&boot)
-        .map(|rd| {
-            rd.flatten()
-                .filter_map(|e| e.file_name().into_string().ok())
-                .filter(|n| n.starts_with("vmlinuz-"))
-                .collect()
-        })
-        .unwrap_or_default();
-    if kernels.is_empty() {
-        return Err(Error::Invalid(format!(
-            "systemd-boot: no kernel (vmlinuz-*) in /boot of snapshot {id}"
-        )));
-    }
-    let fstab = std::fs::read_to_string(root.join("etc/fstab")).unwrap_or_default();
-    let root_dev = fstab
-        .lines()
-        .filter(|l| !l.trim_start().starts_with('#'))
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .find(|f| f.len() >= 2 && f[1] == "/")
-        .map(|f| format!("root={} ", f[0]))
-        .unwrap_or_default();
-    let entries = boot.join("loader/entries");
-    std::fs::create_dir_all(&entries).map_err(Error::io(&entries))?;
-    for k in &kernels {
-        let name = &k["vmlinuz-".len()..];
-        let mut text = format!("title   rastOS snapshot {id} ({name})\nlinux   /{k}\n");
-        for img in [format!("initramfs-{name}.img")] {
-            if boot.join(&img).exists() {
-                text.push_str(&format!("initrd  /{img}\n"));
-            }
-        }
-        text.push_str(&format!(
-            "options {root_dev}rootflags=subvol=@.snapshots/rootfs/snapshot-{slot} rw\n"
-        ));
-        crate::atomic::write_atomic(
-            &entries.join(format!("rastos-{slot}-{name}.conf")),
-            text.as_bytes(),
-        )?;
-    }
-    let loader = boot.join("loader/loader.conf");
-    crate::atomic::write_atomic(
-        &loader,
-        format!("default rastos-{slot}-*\ntimeout 3\n").as_bytes(),
-    )
-}
-
 impl Rast {
     /// The bootloader for snapshot `n`: `flag`, else `bootloader::X` in its ast.conf,
-    /// else grub.
+    /// else the one the last deployment used, else the one `init` installed (or was
+    /// told), else grub.
     pub fn bootloader_for(&self, n: SnapId, flag: Option<Bootloader>) -> Result<Bootloader> {
         if let Some(b) = flag {
             return Ok(b);
         }
         let conf_file = self.layout().part(Part::Rootfs, n).join(conf::AST_CONF);
-        match std::fs::read_to_string(&conf_file) {
-            Ok(text) => match conf::parse(&text)?.get("bootloader") {
-                Some(b) => b.parse(),
-                None => Ok(Bootloader::Grub),
-            },
-            Err(_) => Ok(Bootloader::Grub),
+        if let Ok(text) = std::fs::read_to_string(&conf_file) {
+            if let Some(b) = conf::parse(&text)?.get("bootloader") {
+                return b.parse();
+            }
         }
+        let meta = self.meta()?;
+        if let Some(b) = meta.deployments.iter().rev().find_map(|d| d.bootloader) {
+            return Ok(b);
+        }
+        if let Some(b) = meta.bootloader {
+            return Ok(b);
+        }
+        Ok(BootSetup::load(self.layout())?
+            .map(|s| s.bootloader)
+            .unwrap_or(Bootloader::Grub))
+    }
+
+    /// The EFI system partition: `--esp` (a mount point or the partition itself), else
+    /// (on the running system) where the installed system mounts it.
+    pub fn esp_path(&self) -> Result<Option<PathBuf>> {
+        if let Some(e) = &self.esp {
+            return Ok(Some(e.clone()));
+        }
+        if self.layout().mode == Mode::Live {
+            if let Some(m) = BootSetup::load(self.layout())?.and_then(|s| s.esp_mount) {
+                return Ok(Some(self.layout().root.join(m.trim_start_matches('/'))));
+            }
+        }
+        Ok(None)
     }
 
     /// `deploy N`.
@@ -355,8 +272,9 @@ impl Rast {
         meta.get(n)?;
         let bootloader = self.bootloader_for(n, flag)?;
         let previous = self.deployed()?;
-        let slot = deploy_slot(self.layout(), n, bootloader)?;
-        meta.record_deployment(n, slot);
+        let esp = self.esp_path()?;
+        let slot = deploy_slot(self.layout(), n, bootloader, esp.as_deref())?;
+        meta.record_deployment(n, slot, Some(bootloader));
         meta.save(&self.layout().meta_file())?;
         Ok(DeployReport {
             snapshot: n,
@@ -366,29 +284,50 @@ impl Rast {
         })
     }
 
-    /// `rollback`: clones the previously deployed snapshot and deploys the clone.
-    pub fn rollback(&self, flag: Option<Bootloader>) -> Result<(SnapId, DeployReport)> {
-        let _g = self.lock("rollback")?;
+    /// The snapshot `rollback` would deploy a clone of: the last deployment before the
+    /// current one that did not fail to boot.
+    pub fn rollback_target(&self) -> Result<Option<SnapId>> {
         let meta = self.meta()?;
         let current = self.deployed()?;
-        let prev = meta
+        Ok(meta
             .deployments
             .iter()
             .rev()
+            .filter(|d| !meta.failed_to_boot(d))
             .map(|d| d.snapshot)
-            .find(|s| Some(*s) != current)
+            .find(|s| Some(*s) != current))
+    }
+
+    /// `rollback`: clones the previously deployed snapshot and deploys the clone. A
+    /// rollback that fails leaves the tree as it was (the clone is deleted).
+    pub fn rollback(&self, flag: Option<Bootloader>) -> Result<(SnapId, DeployReport)> {
+        let _g = self.lock("rollback")?;
+        let prev = self
+            .rollback_target()?
             .ok_or_else(|| Error::Invalid("no earlier deployment to roll back to".into()))?;
+        let mut meta = self.meta()?;
         if !meta.contains(prev) {
             return Err(Error::Invalid(format!(
                 "the previously deployed snapshot {prev} was deleted; deploy another one by hand"
             )));
         }
+        // The deployment being reverted chooses the bootloader, as it chose its own.
+        let flag = match flag {
+            Some(f) => Some(f),
+            None => meta.deployments.iter().rev().find_map(|d| d.bootloader),
+        };
         let parent = meta.get(prev)?.parent;
-        drop(meta);
-        let mut meta = self.meta()?;
         let clone = self.copy_locked(&mut meta, prev, parent, format!("rollback to {prev}"))?;
-        let report = self.deploy_locked(clone, flag)?;
-        Ok((clone, report))
+        match self.deploy_locked(clone, flag) {
+            Ok(report) => Ok((clone, report)),
+            Err(e) => {
+                let mut meta = self.meta()?;
+                if let Err(undo) = self.delete_locked(&mut meta, clone) {
+                    tracing::warn!("could not delete the rollback clone {clone}: {undo}");
+                }
+                Err(e)
+            }
+        }
     }
 
     /// `etc-update`: the running system's /etc becomes the current snapshot's.
@@ -424,12 +363,12 @@ impl Rast {
         let bootloader = self.bootloader_for(n, flag)?;
         let slot = target_slot(self.layout())?;
         let o = self.pkg_txn(&meta, n, false, |t, _| {
-            run_bootloader(self.layout(), t.root(), slot, n, bootloader)?;
+            bootloader::prepare(self.layout(), t.root(), slot, n, bootloader)?;
             Ok(crate::pkg::success_status())
         })?;
         if self.deployed()? == Some(n) {
             if let Some(s) = state::deployed_slot(self.layout())? {
-                run_bootloader(
+                bootloader::prepare(
                     self.layout(),
                     &self.layout().named(Part::Rootfs, s),
                     s,
@@ -444,11 +383,12 @@ impl Rast {
 
 impl crate::meta::TreeMeta {
     /// Appends to the deployment history (kept to the last 50).
-    pub fn record_deployment(&mut self, snapshot: SnapId, slot: &str) {
+    pub fn record_deployment(&mut self, snapshot: SnapId, slot: &str, b: Option<Bootloader>) {
         self.deployments.push(crate::meta::Deployment {
             snapshot,
             slot: slot.to_string(),
             time: now(),
+            bootloader: b,
         });
         let excess = self.deployments.len().saturating_sub(50);
         self.deployments.drain(..excess);
@@ -475,15 +415,5 @@ mod tests {
             back.contains("snapshot-tmp,compress") && back.contains("etc-tmp,noatime"),
             "{back}"
         );
-    }
-
-    #[test]
-    fn bootloader_names() {
-        assert_eq!(
-            "systemd-boot".parse::<Bootloader>().unwrap(),
-            Bootloader::SystemdBoot
-        );
-        assert_eq!("NONE".parse::<Bootloader>().unwrap(), Bootloader::None);
-        assert!("lilo".parse::<Bootloader>().is_err());
     }
 }

@@ -110,6 +110,8 @@ pub fn rebuild(l: &Layout) -> Result<(TreeMeta, FsckReport)> {
         next_id,
         snapshots,
         deployments: Vec::new(),
+        bootloader: None,
+        failed_boots: Vec::new(),
     };
     if let Err(e) = meta.validate() {
         // Records that contradict each other (a cycle): flatten rather than fail.

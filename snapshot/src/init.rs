@@ -38,6 +38,24 @@ pub struct InitReport {
 
 /// Creates the layout and snapshot 0 on `root` (the top level of a btrfs filesystem).
 pub fn init(root: &Path, opts: &InitOptions) -> Result<InitReport> {
+    init_with(root, opts, &Extras::default())
+}
+
+/// A step run with the layout (the installer's bootloader step).
+pub(crate) type BootStep<'a> = &'a dyn Fn(&Layout) -> Result<()>;
+
+/// What an install to a disk adds to [`init`].
+#[derive(Default)]
+pub(crate) struct Extras<'a> {
+    /// Snapshot 0's /etc/fstab.
+    pub fstab: Option<String>,
+    /// Installs the bootloader, after snapshot 0 is committed and before it is deployed.
+    pub boot: Option<BootStep<'a>>,
+    /// The mounted ESP (systemd-boot).
+    pub esp: Option<&'a Path>,
+}
+
+pub(crate) fn init_with(root: &Path, opts: &InitOptions, extras: &Extras) -> Result<InitReport> {
     if btrfs::subvolume_id(root)? != libbtrfsutil::FS_TREE_OBJECTID {
         return Err(Error::NotTopLevel(root.to_path_buf()));
     }
@@ -86,10 +104,28 @@ pub fn init(root: &Path, opts: &InitOptions) -> Result<InitReport> {
     if !conf.exists() {
         fs::copy(&opts.pacman_conf, &conf).map_err(Error::io(&conf))?;
     }
+    if let Some(fstab) = &extras.fstab {
+        let p = chr.join("etc/fstab");
+        crate::atomic::write_atomic(&p, fstab.as_bytes())?;
+        // Its mount points (/.snapshots, /efi) exist in every snapshot.
+        for dir in fstab
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_whitespace().nth(1))
+            .filter(|d| d.starts_with('/') && *d != "/" && !d.contains(".."))
+        {
+            let d = chr.join(&dir[1..]);
+            fs::create_dir_all(&d).map_err(Error::io(&d))?;
+        }
+    }
     let mut meta = TreeMeta::with_base();
     txn.commit(meta.get(SnapId::BASE)?)?;
-    let slot = deploy::deploy_slot(&l, SnapId::BASE, opts.bootloader)?;
-    meta.record_deployment(SnapId::BASE, slot);
+    if let Some(boot) = extras.boot {
+        boot(&l)?;
+    }
+    let slot = deploy::deploy_slot(&l, SnapId::BASE, opts.bootloader, extras.esp)?;
+    meta.record_deployment(SnapId::BASE, slot, Some(opts.bootloader));
+    meta.bootloader = Some(opts.bootloader);
     meta.save(&l.meta_file())?;
     Ok(InitReport {
         root: root.to_path_buf(),

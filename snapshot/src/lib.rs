@@ -17,13 +17,19 @@
 
 pub mod astos;
 pub mod atomic;
+pub mod bootcheck;
+pub mod bootdisk;
+pub mod bootenv;
+pub mod bootloader;
 pub mod btrfs;
 pub mod conf;
 pub mod deploy;
 mod error;
+pub mod esp;
 pub mod fsck;
 mod id;
 pub mod init;
+pub mod install;
 pub mod layout;
 pub mod leftovers;
 pub mod lock;
@@ -54,6 +60,8 @@ pub type LockNotice = Box<dyn Fn(&str, &str) + Send + Sync>;
 pub struct Rast {
     layout: Layout,
     on_lock_wait: LockNotice,
+    /// Where the EFI system partition is mounted (`--esp`), if given.
+    esp: Option<PathBuf>,
 }
 
 /// Result of running a command in a snapshot's copy.
@@ -78,6 +86,10 @@ pub struct Status {
     pub leftovers: Vec<Leftover>,
     pub unfinished_commits: Vec<String>,
     pub lock_holder: Option<String>,
+    /// The bootloader later deploys use by default.
+    pub bootloader: Option<String>,
+    /// Deployments that failed to boot (the machine fell back by itself).
+    pub failed_boots: Vec<meta::FailedBoot>,
 }
 
 impl Rast {
@@ -88,7 +100,14 @@ impl Rast {
         Ok(Rast {
             layout,
             on_lock_wait: Box::new(|_, _| {}),
+            esp: None,
         })
+    }
+
+    /// Uses the EFI system partition mounted at `esp` (systemd-boot deploys).
+    pub fn with_esp(mut self, esp: Option<PathBuf>) -> Rast {
+        self.esp = esp;
+        self
     }
 
     /// Sets what happens when the lock is busy (the CLI prints a notice).
@@ -185,7 +204,21 @@ impl Rast {
             leftovers: leftovers::scan(&self.layout, &meta, None),
             unfinished_commits,
             lock_holder,
+            bootloader: self.bootloader_default()?.map(|b| b.as_str().to_string()),
+            failed_boots: meta.failed_boots.clone(),
         })
+    }
+
+    /// The bootloader a deploy without `--bootloader` uses, if anything recorded one.
+    fn bootloader_default(&self) -> Result<Option<deploy::Bootloader>> {
+        let meta = self.meta()?;
+        if let Some(b) = meta.deployments.iter().rev().find_map(|d| d.bootloader) {
+            return Ok(Some(b));
+        }
+        if meta.bootloader.is_some() {
+            return Ok(meta.bootloader);
+        }
+        Ok(bootloader::BootSetup::load(&self.layout)?.map(|s| s.bootloader))
     }
 
     fn require(&self, meta: &TreeMeta, id: SnapId) -> Result<()> {
@@ -361,6 +394,17 @@ impl Rast {
             txn::delete_parts(&self.layout, *id)?;
         }
         Ok(all)
+    }
+
+    /// Deletes one leaf snapshot nothing else refers to (lock held).
+    pub(crate) fn delete_locked(&self, meta: &mut TreeMeta, id: SnapId) -> Result<()> {
+        let plan = self.delete_plan(meta, &[id])?;
+        if plan != [id] {
+            return Err(Error::Invalid(format!("snapshot {id} has descendants")));
+        }
+        meta.snapshots.remove(&id);
+        meta.save(&self.layout.meta_file())?;
+        txn::delete_parts(&self.layout, id)
     }
 
     /// `desc N TEXT`.

@@ -13,6 +13,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::atomic::write_atomic;
+use crate::bootloader::Bootloader;
 use crate::{Error, Result, SnapId};
 
 /// Current format version of `tree.json`.
@@ -36,6 +37,23 @@ pub struct Deployment {
     pub snapshot: SnapId,
     pub slot: String,
     pub time: u64,
+    /// The bootloader step it used (later deploys and rollbacks default to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootloader: Option<Bootloader>,
+}
+
+/// A deployment that did not boot: its trial was never confirmed, and the machine
+/// fell back to the previous deployment (found by `rast boot-confirm`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedBoot {
+    pub snapshot: SnapId,
+    pub slot: String,
+    /// When that deployment was made.
+    pub deployed: u64,
+    /// When the failure was found (the fallback boot).
+    pub found: u64,
+    /// The snapshot the machine fell back to.
+    pub running: Option<SnapId>,
 }
 
 /// The whole tree.
@@ -47,6 +65,12 @@ pub struct TreeMeta {
     /// Deployments, oldest first (absent in files written before deploy existed).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deployments: Vec<Deployment>,
+    /// The bootloader `init` installed or was told to use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bootloader: Option<Bootloader>,
+    /// Deployments that failed to boot, oldest first (the last 20).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_boots: Vec<FailedBoot>,
 }
 
 pub fn now() -> u64 {
@@ -73,7 +97,16 @@ impl TreeMeta {
             next_id: 1,
             snapshots,
             deployments: Vec::new(),
+            bootloader: None,
+            failed_boots: Vec::new(),
         }
+    }
+
+    /// Whether deployment `d` is one that failed to boot.
+    pub fn failed_to_boot(&self, d: &Deployment) -> bool {
+        self.failed_boots
+            .iter()
+            .any(|f| f.snapshot == d.snapshot && f.slot == d.slot && f.deployed == d.time)
     }
 
     /// Reads and validates `path`.
