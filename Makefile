@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export RAST_TEST_SERVERS ?= $(CARGO_TARGET_DIR)/test-servers
 NEXTEST := $(shell command -v cargo-nextest 2>/dev/null)
 
-.PHONY: all deps test-deps build demo test test-slow lint fuzz-smoke bench bench-search bench-agent nl-eval intent-model clean-sandbox
+.PHONY: all deps test-deps build demo test test-slow test-boot lint fuzz-smoke bench bench-search bench-agent nl-eval intent-model clean-sandbox
 
 all: build
 
@@ -39,6 +39,11 @@ ifdef NEXTEST
 else
 	$(CARGO) test --workspace --no-fail-fast
 endif
+
+## The whole boot matrix in QEMU (BIOS + GRUB, UEFI + systemd-boot, deploy inside the
+## VM and from outside, failed-boot fallback); `make test` runs the smoke part of it.
+test-boot: build test-deps
+	tests/boot/run-matrix
 
 ## Short coverage-guided fuzz runs of the planner and parsers (needs nightly; skips without).
 fuzz-smoke:

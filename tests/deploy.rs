@@ -85,8 +85,8 @@ fn deploy_fills_the_other_slot_and_switches_the_default() {
 fn a_failed_bootloader_step_leaves_the_previous_deployment_bootable() {
     let fs = Fs::with_own_repo();
     fs.ok(&["clone", "0"]);
-    // grub is the default bootloader; the test snapshot has no grub-mkconfig.
-    let (_, err) = fs.fail(&["deploy", "1"]);
+    // The test snapshot has no grub-mkconfig.
+    let (_, err) = fs.fail(&["deploy", "1", "--bootloader", "grub"]);
     assert!(err.contains("grub-mkconfig"), "{err}");
     assert_eq!(default_subvol(&fs), "@.snapshots/rootfs/snapshot-tmp");
     assert_eq!(
@@ -102,47 +102,116 @@ fn a_failed_bootloader_step_leaves_the_previous_deployment_bootable() {
     ] {
         assert!(!fs.snapdir().join(d).exists(), "{d} left behind");
     }
-    // The bootloader can come from the snapshot's ast.conf.
+    // The bootloader can come from the snapshot's ast.conf …
     fs.ok(&[
         "run",
         "1",
         "--",
         "sh",
         "-c",
-        "echo bootloader::none > /etc/ast.conf",
+        "echo bootloader::grub > /etc/ast.conf",
     ]);
-    fs.ok(&["deploy", "1"]);
+    let (_, err) = fs.fail(&["deploy", "1"]);
+    assert!(err.contains("grub-mkconfig"), "{err}");
+    fs.ok(&["run", "1", "--", "rm", "/etc/ast.conf"]);
+    // … and without one, a deploy uses what init recorded (none here), as does the
+    // rollback of a deployment made that way.
+    let v = fs.json(&["deploy", "1"]);
+    assert_eq!(v["bootloader"], "none");
     assert_eq!(fs.ok(&["current"]).trim(), "1");
+    let v = fs.json(&["status"]);
+    assert_eq!(v["bootloader"], "none");
+}
+
+/// A rollback that fails leaves the tree as it was (no clone behind), and the rollback
+/// defaults to the bootloader of the deployment it reverts.
+#[test]
+fn a_failed_rollback_leaves_no_snapshot_behind() {
+    let fs = Fs::with_own_repo();
+    fs.ok(&["new"]);
+    fs.ok(&["new"]);
+    fs.ok(&["deploy", "1", "--bootloader", "none"]);
+    fs.ok(&["deploy", "2", "--bootloader", "none"]);
+    let before = fs.tree_edges();
+    for _ in 0..2 {
+        let (_, err) = fs.fail(&["rollback", "--bootloader", "grub"]);
+        assert!(err.contains("grub-mkconfig"), "{err}");
+        assert_eq!(fs.tree_edges(), before, "a failed rollback left a snapshot");
+        assert!(fs.ok(&["status"]).contains("leftovers:   none"));
+    }
+    let v = fs.json(&["rollback"]);
+    assert_eq!(v["deploy"]["bootloader"], "none");
+    assert_eq!(v["deploy"]["snapshot"], v["clone"]);
 }
 
 #[test]
-fn systemd_boot_gets_an_entry_per_kernel() {
+fn systemd_boot_entries_go_to_the_esp_with_a_boot_counter() {
     let fs = Fs::with_own_repo();
     fs.ok(&["clone", "0"]);
-    let v = fs.json(&["deploy", "1", "--bootloader", "systemd-boot"]);
+    let (_, err) = fs.fail(&["deploy", "1", "--bootloader", "systemd-boot"]);
+    assert!(err.contains("pass --esp"), "{err}");
+    let esp = fs.dir.path().join("esp");
+    std::fs::create_dir_all(esp.join("EFI/BOOT")).unwrap();
+    let v = fs.json(&[
+        "deploy",
+        "1",
+        "--bootloader",
+        "systemd-boot",
+        "--esp",
+        esp.to_str().unwrap(),
+    ]);
     assert_eq!(v["bootloader"], "systemd-boot");
-    let entry = read(
-        fs.sub("rootfs", "snapshot-tmp0")
-            .join("boot/loader/entries/rastos-tmp0-linux.conf"),
-    );
+    // A trial (slot tmp still holds snapshot 0): counted, so systemd-boot falls back.
+    let entry = read(esp.join("loader/entries/rastos-tmp0-linux+1-0.conf"));
     assert!(
-        entry.contains("linux   /vmlinuz-linux") && entry.contains("initrd  /initramfs-linux.img"),
+        entry.contains("linux   /rastos/tmp0/vmlinuz-linux")
+            && entry.contains("initrd  /rastos/tmp0/initramfs-linux.img"),
         "{entry}"
     );
+    // root= is the filesystem's UUID (not the fstab's placeholder 0a1b2c3d).
+    let uuid = String::from_utf8(
+        std::process::Command::new("btrfs")
+            .args(["filesystem", "show", "--raw"])
+            .arg(&fs.mnt)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let uuid = uuid
+        .split("uuid: ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
     assert!(
-        entry.contains(
-            "options root=UUID=0a1b2c3d rootflags=subvol=@.snapshots/rootfs/snapshot-tmp0 rw"
-        ),
+        entry.contains(&format!(
+            "options root=UUID={uuid} rootflags=subvol=@.snapshots/rootfs/snapshot-tmp0 ro"
+        )),
         "{entry}"
     );
-    assert!(
-        fs.sub("boot", "boot-tmp0")
-            .join("loader/entries/rastos-tmp0-linux.conf")
-            .is_file(),
-        "the boot part mirrors /boot"
+    assert_eq!(
+        read(esp.join("rastos/tmp0/vmlinuz-linux")),
+        "not a kernel\n"
     );
-    assert!(read(fs.sub("boot", "boot-tmp0").join("loader/loader.conf"))
-        .contains("default rastos-tmp0-*"));
+    assert!(read(esp.join("loader/loader.conf")).contains("default rastos-*"));
+    // Deploying again replaces the slot's entry, never leaves two.
+    fs.ok(&["clone", "0"]);
+    fs.ok(&[
+        "deploy",
+        "2",
+        "--bootloader",
+        "systemd-boot",
+        "--esp",
+        esp.to_str().unwrap(),
+    ]);
+    let names: Vec<String> = std::fs::read_dir(esp.join("loader/entries"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
     // boot-update reruns the step in the snapshot itself (a transaction).
     let v = fs.json(&["boot-update", "1", "--bootloader", "systemd-boot"]);
     assert_eq!(v["results"][0]["committed"], true);

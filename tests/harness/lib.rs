@@ -11,6 +11,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 pub mod servers;
+pub mod vm;
 
 /// The directory cargo builds into (the test binary lives in `<dir>/deps/`).
 pub fn target_profile_dir() -> PathBuf {
