@@ -201,6 +201,14 @@ fn bad_ids_and_unknown_snapshots_are_refused_clearly() {
     }
     let (code, _) = fs.fail(&["no-such-command"]);
     assert_eq!(code, 2);
+    for argv in [
+        &["desc", "abc", "x"][..],
+        &["desc", "1;rm", "x"],
+        &["desc", "0"],
+    ] {
+        let (code, err) = fs.fail(argv);
+        assert_eq!(code, 2, "{argv:?}: {err}");
+    }
     assert!(
         !fs.snapdir().join("rootfs/snapshot-1").exists(),
         "nothing was created"
@@ -404,4 +412,42 @@ fn live_mode_reads_current_from_the_running_root() {
     );
     assert!(slot.join("etc/live-probe").is_file());
     assert!(!fs.sub("etc", "etc-0").join("live-probe").exists());
+}
+
+#[test]
+fn mistyped_commands_are_refused_and_sentences_are_planned() {
+    let fs = Fs::initialised();
+    fs.ok(&["clone", "0"]);
+    fs.ok(&["clone", "0"]);
+    fs.ok(&["clone", "0"]); // 3
+    let before = fs.tree_edges();
+    for (argv, hint) in [
+        (&["delete", "3"][..], "did you mean `del`?"),
+        (&["instal", "3", "foo-app"], "did you mean `install`?"),
+        (&["--dry-run", "upgrde", "4"], "did you mean `upgrade`?"),
+        (&["--yes", "upgrde", "3"], "did you mean `upgrade`?"),
+        (&["isntall", "foo-app"], "did you mean `install`?"),
+        (&["frobnicate", "3"], "unknown command `frobnicate`\n"),
+    ] {
+        let (code, err) = fs.fail(argv);
+        assert_eq!(code, 2, "{argv:?}: {err}");
+        assert!(err.contains("unknown command `"), "{argv:?}: {err}");
+        assert!(err.contains(hint), "{argv:?}: {err}");
+        // Never the planner's answers.
+        assert!(
+            !err.contains("package index") && !err.contains("Which package"),
+            "{argv:?}: {err}"
+        );
+    }
+    assert_eq!(fs.tree_edges(), before, "nothing was changed");
+    // A sentence — quoted, or unquoted and long — reaches the planner (which, with no
+    // index built yet, says so).
+    for argv in [
+        &["delete snapshot 3"][..],
+        &["show", "me", "what", "changed"],
+    ] {
+        let (_, err) = fs.fail(argv);
+        assert!(!err.contains("unknown command"), "{argv:?}: {err}");
+        assert!(err.contains("index"), "{argv:?}: {err}");
+    }
 }

@@ -168,14 +168,11 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
                 .filter(|w| *w != "--dry-run")
                 .cloned()
                 .collect();
-            // One bare word is a mistyped command, not a request.
-            if let [one] = words.as_slice() {
-                if !one.contains(char::is_whitespace) {
-                    eprintln!(
-                        "rast: error: unrecognized command {one:?} (see `rast --help`; a request in plain words is several words: rast \"install firefox\")"
-                    );
-                    return Ok(ExitCode::from(2));
-                }
+            let names = crate::mistyped::command_names();
+            if let crate::mistyped::Words::Mistyped { word, suggestions } =
+                crate::mistyped::classify(&words, &names)
+            {
+                return Ok(usage(&crate::mistyped::message(&word, &suggestions)));
             }
             return crate::nl_cmds::request_cmd(cli, &words, dry);
         }
@@ -243,9 +240,13 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
             let (id, text) = match snap {
                 Some(id) => (*id, args.join(" ")),
                 None => {
-                    let id: SnapId = args[0].parse()?;
+                    // Bad usage exits 2, as clap's own checks do for `clone abc`.
+                    let id: SnapId = match args[0].parse() {
+                        Ok(id) => id,
+                        Err(e) => return Ok(usage(&format!("{e} (rast desc N TEXT…)"))),
+                    };
                     if args.len() < 2 {
-                        bail!("missing description: rast desc {id} TEXT…");
+                        return Ok(usage(&format!("missing description: rast desc {id} TEXT…")));
                     }
                     (id, args[1..].join(" "))
                 }
@@ -480,4 +481,10 @@ fn status(cli: &Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Prints a usage error and gives exit code 2 (bad usage, as clap does).
+pub fn usage(msg: &str) -> ExitCode {
+    eprintln!("rast: error: {msg}");
+    ExitCode::from(2)
 }

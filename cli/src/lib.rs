@@ -12,6 +12,7 @@ mod backup_cmds;
 mod commands;
 mod config;
 mod index_cmds;
+mod mistyped;
 mod nl_cmds;
 mod pacman_compat;
 mod pkg_cmds;
