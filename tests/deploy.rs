@@ -243,39 +243,120 @@ fn rollback_clones_the_previous_deployment_and_deploys_it() {
         std::fs::read_to_string(fs.sub("rootfs", "snapshot-tmp0").join("usr/share/ast/snap"))
             .unwrap();
     assert_eq!(slot.trim(), "3");
+    // Deleting what the next rollback returns to (2) is allowed, with a warning.
+    fs.ok(&["deploy", "1", "--bootloader", "none"]);
+    let out = fs.run(&["del", "--yes", "3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("warning: snapshot 3 is the earlier deployment `rast rollback` returns to"),
+        "{err}"
+    );
+    let out = fs.run(&["del", "--yes", "2"]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
 }
 
 #[test]
 fn live_operations_etc_update_and_auto_upgrade() {
-    let fs = Fs::with_own_repo();
+    let mut fs = Fs::with_own_repo();
     fs.ok(&["clone", "0"]);
+    // The booted system mounts the slot's etc subvolume as /etc (as rastOS and astOS do).
+    fs.ok(&[
+        "run",
+        "1",
+        "--",
+        "sh",
+        "-c",
+        "echo 'UUID=ab /etc btrfs subvol=@.snapshots/etc/etc-tmp,noatime 0 0' > /etc/fstab",
+    ]);
     fs.ok(&["deploy", "1", "--bootloader", "none"]);
     let slot = fs.sub("rootfs", "snapshot-tmp0");
-    // Installing into the running snapshot also installs into the running system.
-    let v = fs.json(&["install", "1", "editor-a"]);
-    assert_eq!(
-        (
-            v["results"][0]["committed"].as_bool(),
-            v["results"][0]["live"].as_bool()
-        ),
-        (Some(true), Some(true))
+    // Offline (a top level: nothing runs), a package change reaches the snapshot, never
+    // the deployed slot, and rast says how to boot it.
+    let out = fs.run(&["install", "1", "editor-a"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("snapshot 1 is deployed") && err.contains("`rast deploy 1`"),
+        "{err}"
     );
-    assert!(slot.join("usr/bin/editor").is_file());
-    let v = fs.json(&["install", "--not-live", "1", "foo-app"]);
-    assert!(v["results"][0]["live"].is_null());
+    assert!(!err.contains("running system"), "{err}");
+    assert!(!slot.join("usr/bin/editor").exists());
+    let v = fs.json(&["remove", "1", "editor-a"]);
+    assert_eq!(
+        (&v["results"][0]["live"], &v["results"][0]["redeploy"]),
+        (&serde_json::Value::Null, &serde_json::Value::Bool(true)),
+        "{v}"
+    );
+    // On the running system, every package change of the running snapshot reaches its
+    // slot — install, remove, and pkg clean --unused-deps alike.
+    let live = fs.live_view("tmp0");
+    let at = |args: &[&str]| -> serde_json::Value {
+        let out = fs.run_at(&live, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let v = at(&["--json", "install", "1", "foo-app"]);
+    assert_eq!(
+        (&v["results"][0]["live"], &v["results"][0]["redeploy"]),
+        (
+            &serde_json::Value::Bool(true),
+            &serde_json::Value::Bool(false)
+        ),
+        "{v}"
+    );
+    assert!(slot.join("usr/bin/foo-app").is_file());
+    at(&["--json", "remove", "1", "foo-app"]);
+    assert!(slot
+        .join("usr/share/ast/db/local")
+        .read_dir()
+        .unwrap()
+        .any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with("libfoo-")));
+    let v = at(&["--json", "--yes", "pkg", "clean", "--unused-deps"]);
+    assert_eq!(v["results"][0]["live"], true, "{v}");
+    for root in [fs.sub("rootfs", "snapshot-1"), slot.clone()] {
+        let left: Vec<String> = root
+            .join("usr/share/ast/db/local")
+            .read_dir()
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            !left.iter().any(|n| n.starts_with("libfoo-")),
+            "{}: {left:?}",
+            root.display()
+        );
+    }
+    // --not-live keeps the slot as it was, and says the deployment lacks the change.
+    let v = at(&["--json", "install", "--not-live", "1", "foo-app"]);
+    assert_eq!(v["results"][0]["redeploy"], true, "{v}");
     assert!(!slot.join("usr/bin/foo-app").exists());
-    assert!(fs
-        .sub("rootfs", "snapshot-1")
-        .join("usr/bin/foo-app")
-        .exists());
-    // etc-update saves the running /etc into the current snapshot.
-    std::fs::write(slot.join("etc/motd"), "edited live\n").unwrap();
+    // etc-update saves what the booted system sees as /etc: the slot's etc subvolume.
+    let etc_slot = fs.sub("etc", "etc-tmp0");
+    std::fs::write(etc_slot.join("livefile"), "x\n").unwrap();
+    std::fs::write(etc_slot.join("motd"), "edited live\n").unwrap();
     fs.ok(&["etc-update"]);
+    assert_eq!(read(fs.sub("etc", "etc-1").join("livefile")), "x\n");
     assert_eq!(read(fs.sub("etc", "etc-1").join("motd")), "edited live\n");
     assert_eq!(
         read(fs.sub("rootfs", "snapshot-1").join("etc/motd")),
         "edited live\n"
     );
+    // A full upgrade with nothing to upgrade commits nothing, and says so.
+    let u1 = fs.uuids(1);
+    let out = fs.run(&["upgrade", "1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("nothing to change"), "{err}");
+    assert_eq!(fs.uuids(1), u1, "no commit");
     // auto-upgrade + check.
     assert!(!fs.run(&["check"]).status.success());
     fs.publish_next("foo-app");

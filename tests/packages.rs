@@ -242,14 +242,20 @@ fn remove_orphans_and_tree_rmpkg() {
 
 #[test]
 fn sync_propagates_the_parent_and_keeps_the_childs_extras() {
-    let fs = Fs::initialised();
+    let fs = Fs::with_own_repo();
     fs.ok(&["clone", "0"]); // 1
     fs.ok(&["branch", "1"]); // 2
     fs.ok(&["branch", "2"]); // 3
     fs.ok(&["install", "2", "editor-a"]); // the child's own extra
     fs.ok(&["install", "1", "foo-app"]);
-    let v = fs.json(&["sync", "1"]);
-    assert_eq!(v["results"].as_array().unwrap().len(), 2, "{v}");
+    // force-sync: astOS's sync without the update; every package installed once.
+    let out = fs.run(&["force-sync", "1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        !err.contains("reinstalling"),
+        "nothing installed twice: {err}"
+    );
     for id in [2, 3] {
         let i = fs.installed(id);
         assert!(
@@ -280,10 +286,17 @@ fn sync_propagates_the_parent_and_keeps_the_childs_extras() {
             .contains("Installed as a dependency"),
         "install reasons follow the parent"
     );
-    // Nothing to do the second time; force-sync repairs a changed file.
+    // Nothing to do the second time: no upgrade commits, no sync commits, and it says so.
     let u2 = fs.uuids(2);
-    fs.ok(&["tree-sync", "1"]);
+    let out = fs.run(&["tree-sync", "1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("snapshot 2: already in sync") && err.contains("snapshot 3: already in sync"),
+        "{err}"
+    );
     assert_eq!(fs.uuids(2), u2);
+    // --reinstall repairs a changed file.
     fs.ok(&[
         "run",
         "2",
@@ -292,11 +305,26 @@ fn sync_propagates_the_parent_and_keeps_the_childs_extras() {
         "-c",
         "echo broken > /usr/bin/foo-app",
     ]);
-    fs.ok(&["fsync", "1"]);
+    fs.ok(&["force-sync", "--reinstall", "1"]);
     assert_eq!(
         read(&fs, "rootfs", "snapshot-2", "usr/bin/foo-app"),
         "#!/bin/sh\necho \"foo-app 1.0\"\n"
     );
+    // A newer foo-app: force-sync does not update, sync (astOS's meaning) does — all three.
+    fs.publish_next("foo-app");
+    let v = fs.json(&["force-sync", "1"]);
+    assert!(v["upgraded"].as_array().unwrap().is_empty(), "{v}");
+    assert!(fs.installed(1).contains(&"foo-app 1.0-1".to_string()));
+    let v = fs.json(&["sync", "1"]);
+    assert_eq!(v["upgraded"].as_array().unwrap().len(), 3, "{v}");
+    for id in [1, 2, 3] {
+        assert!(
+            fs.installed(id).contains(&"foo-app 2.0-1".to_string()),
+            "{id}: {:?}",
+            fs.installed(id)
+        );
+    }
+    assert_eq!(v["in_sync"], serde_json::json!([2, 3]), "{v}");
 }
 
 #[test]

@@ -30,6 +30,25 @@ fn run_commits_on_success_and_discards_on_failure() {
     fs.assert_snapshots_intact();
 
     let ids = fs.uuids(1);
+    // A command that only reads commits nothing, and says so (astOS commits anyway).
+    for argv in [
+        &["run", "1", "--", "cat", "/etc/probe"][..],
+        &["run", "1", "--", "sh", "-c", "ls -R /etc /usr >/dev/null"],
+        &["tree-run", "1", "--", "true"],
+    ] {
+        let out = fs.run(argv);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{argv:?}: {err}");
+        assert!(
+            err.contains("snapshot 1: the command changed no file; nothing committed"),
+            "{argv:?}: {err}"
+        );
+        assert_eq!(ids, fs.uuids(1), "{argv:?} made a commit");
+    }
+    assert_eq!(
+        fs.json(&["run", "1", "--", "true"])["results"][0]["unchanged"],
+        true
+    );
     let out = fs.run(&[
         "run",
         "1",
@@ -93,6 +112,14 @@ fn base_snapshot_cannot_be_changed() {
         let (code, err) = fs.fail(args);
         assert_eq!(code, 1);
         assert!(err.contains("base snapshot"), "{args:?}: {err}");
+    }
+    // Right after init the current snapshot is 0: the refusal says what to do instead.
+    for args in [&["-S", "foo-app"][..], &["install", "0", "foo-app"]] {
+        let (_, err) = fs.fail(args);
+        assert!(
+            err.contains("`rast clone 0`") && err.contains("`rast deploy N`"),
+            "{args:?}: {err}"
+        );
     }
 }
 
@@ -390,4 +417,37 @@ fn an_interrupted_commit_is_rolled_forward_by_the_next_rast() {
     assert!(!chr.exists());
     assert!(!fs.snapdir().join("rast/journal/commit-1").exists());
     fs.assert_snapshots_intact();
+}
+
+#[test]
+fn edit_conf_without_an_editor_or_a_terminal_says_what_to_set() {
+    let fs = Fs::initialised();
+    fs.ok(&["clone", "0"]);
+    let ids = fs.uuids(1);
+    let out = fs
+        .cmd(&["edit-conf", "1"])
+        .env_remove("EDITOR")
+        .env_remove("VISUAL")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("set $EDITOR"), "{err}");
+    assert_eq!(ids, fs.uuids(1));
+    fs.ok(&["tmp"]);
+    assert!(!fs.sub("rootfs", "snapshot-chr1").exists());
+}
+
+#[test]
+fn debug_logging_shows_what_rast_reads() {
+    let fs = Fs::initialised();
+    let out = fs.cmd(&["tree"]).env("RAST_DEBUG", "1").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("layout") && err.contains("tree metadata"),
+        "{err}"
+    );
+    let out = fs.cmd(&["tree"]).output().unwrap();
+    assert!(out.stderr.is_empty(), "quiet without RAST_DEBUG");
 }

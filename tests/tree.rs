@@ -318,7 +318,7 @@ fn fsck_rebuilds_lost_or_corrupt_metadata() {
     fs.ok(&["new", "alpha"]); // 1
     fs.ok(&["branch", "1"]); // 2
     fs.ok(&["cbranch", "2"]); // 3
-    fs.ok(&["run", "2", "--", "true"]); // a committed transaction keeps the record
+    fs.ok(&["run", "2", "--", "touch", "/etc/x"]); // a committed transaction keeps the record
     let before = fs.tree_edges();
     let meta = fs.snapdir().join("rast/tree.json");
     std::fs::remove_file(&meta).unwrap();
@@ -352,35 +352,9 @@ fn live_mode_reads_current_from_the_running_root() {
     let mut fs = Fs::initialised();
     fs.ok(&["clone", "0"]); // 1
     fs.deploy_by_hand(1); // next boot: 1; still running: slot tmp (snapshot 0)
-                          // Build a view of the running system: the slot at /, @.snapshots at /.snapshots.
-    let live = fs.dir.path().join("live");
-    std::fs::create_dir(&live).unwrap();
+    let live = fs.live_view("tmp");
     let slot = fs.sub("rootfs", "snapshot-tmp");
-    assert!(Command::new("mount")
-        .arg("--bind")
-        .arg(&slot)
-        .arg(&live)
-        .status()
-        .unwrap()
-        .success());
-    fs.track_mount(live.clone());
-    std::fs::create_dir_all(live.join(".snapshots")).unwrap();
-    assert!(Command::new("mount")
-        .arg("--bind")
-        .arg(fs.snapdir())
-        .arg(live.join(".snapshots"))
-        .status()
-        .unwrap()
-        .success());
-    fs.track_mount(live.join(".snapshots"));
-    let rast = |args: &[&str]| {
-        Command::new(rast_e2e::rast_bin())
-            .arg("--root")
-            .arg(&live)
-            .args(args)
-            .output()
-            .unwrap()
-    };
+    let rast = |args: &[&str]| fs.run_at(&live, args);
     assert_eq!(stdout(&rast(&["current"])).trim(), "0");
     let st: serde_json::Value =
         serde_json::from_slice(&rast(&["--json", "status"]).stdout).unwrap();

@@ -158,19 +158,31 @@ pub enum Command {
     /// Refresh N's package databases (pacman -Syy); upgrade before installing.
     #[command(visible_alias = "ref")]
     Refresh(Snap),
-    /// Propagate N's packages into its descendants (each child keeps its extras).
-    #[command(visible_alias = "tree-sync")]
+    /// Update N and its descendants (a full upgrade each), then propagate N's packages
+    /// into its descendants — astOS's `sync` (each child keeps its extras).
+    #[command(
+        visible_alias = "tree-sync",
+        after_help = "astOS meaning: sync updates, then syncs; force-sync syncs without updating.\n--reinstall (either command) reinstalls every parent package in each child,\nrepairing changed files. Docs: docs/packages.md"
+    )]
     Sync {
+        /// Do not replay the change on the running system.
         #[arg(long)]
         not_live: bool,
+        /// Reinstall every package of the parent, not only missing or different ones.
+        #[arg(long)]
+        reinstall: bool,
         #[command(flatten)]
         snap: Snap,
     },
-    /// Like sync, but reinstall every package of the parent (repairs changed files).
+    /// Propagate N's packages into its descendants without updating — astOS's `force-sync`.
     #[command(name = "force-sync", visible_alias = "fsync")]
     ForceSync {
+        /// Do not replay the change on the running system.
         #[arg(long)]
         not_live: bool,
+        /// Reinstall every package of the parent, not only missing or different ones.
+        #[arg(long)]
+        reinstall: bool,
         #[command(flatten)]
         snap: Snap,
     },

@@ -58,13 +58,18 @@ fn report_run(cli: &Cli, outcomes: &[RunOutcome]) -> ExitCode {
     if cli.json {
         let v: Vec<_> = outcomes
             .iter()
-            .map(|o| json!({"snapshot": o.snapshot, "exit_code": o.status.code(), "committed": o.committed}))
+            .map(|o| json!({"snapshot": o.snapshot, "exit_code": o.status.code(), "committed": o.committed, "unchanged": o.unchanged}))
             .collect();
         print_json(&json!({ "results": v }));
     } else {
         for o in outcomes {
             if o.committed {
                 eprintln!("rast: snapshot {} committed", o.snapshot);
+            } else if o.unchanged {
+                eprintln!(
+                    "rast: snapshot {}: the command changed no file; nothing committed",
+                    o.snapshot
+                );
             } else {
                 eprintln!(
                     "rast: command failed ({}); snapshot {} left unchanged",
@@ -75,7 +80,7 @@ fn report_run(cli: &Cli, outcomes: &[RunOutcome]) -> ExitCode {
     }
     outcomes
         .iter()
-        .find(|o| !o.committed)
+        .find(|o| !o.status.success())
         .map(|o| exit_of(o.status))
         .unwrap_or(ExitCode::SUCCESS)
 }
@@ -208,12 +213,16 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
         Command::TreeUpgrade(s) => return pkg_cmds::tree_upgrade(cli, s.get()),
         Command::BaseUpdate => return pkg_cmds::base_update(cli),
         Command::Refresh(s) => return pkg_cmds::refresh(cli, s.get()),
-        Command::Sync { not_live, snap } => {
-            return pkg_cmds::sync(cli, snap.get(), false, *not_live)
-        }
-        Command::ForceSync { not_live, snap } => {
-            return pkg_cmds::sync(cli, snap.get(), true, *not_live)
-        }
+        Command::Sync {
+            not_live,
+            reinstall,
+            snap,
+        } => return pkg_cmds::sync(cli, snap.get(), true, *reinstall, *not_live),
+        Command::ForceSync {
+            not_live,
+            reinstall,
+            snap,
+        } => return pkg_cmds::sync(cli, snap.get(), false, *reinstall, *not_live),
         Command::Diff { from, to, files } => return pkg_cmds::diff(cli, *from, *to, *files),
         Command::AutoUpgrade => return pkg_cmds::auto_upgrade(cli),
         Command::Check => return pkg_cmds::check(cli),
@@ -313,7 +322,12 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
             let ids: Vec<SnapId> = ids.iter().chain(snap).copied().collect();
             let r = open(cli)?;
             let mut refused = None;
+            // Deleting what `rollback` returns to is allowed, but never silently.
+            let back = r.rollback_target().ok().flatten();
             let deleted = r.delete(&ids, &mut |all| {
+                if let Some(b) = back.filter(|b| all.contains(b)) {
+                    eprintln!("rast: warning: snapshot {b} is the earlier deployment `rast rollback` returns to; after deleting it, rollback has nothing to return to");
+                }
                 let list = all
                     .iter()
                     .map(|i| i.to_string())
@@ -365,12 +379,24 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
         Command::Unlock(s) => leftovers(cli, Some(s.get()))?,
         Command::EditConf(s) => {
             let n = s.get();
-            let editor = std::env::var("EDITOR")
-                .or_else(|_| std::env::var("VISUAL"))
-                .unwrap_or_else(|_| "vi".into());
+            // What would refuse anyway (no such snapshot, the base) comes before the editor.
+            let r = open(cli)?;
+            r.meta()?.get(n)?;
+            if n.is_base() {
+                return Err(rast_snapshot::Error::BaseImmutable.into());
+            }
+            let editor = match editor_of_env() {
+                Some(e) => e,
+                None if std::io::stdin().is_terminal() && std::io::stdout().is_terminal() => {
+                    fallback_editor()?
+                }
+                None => bail!(
+                    "set $EDITOR (or $VISUAL) to edit snapshot {n}'s /etc/ast.conf: there is no terminal to start an editor on"
+                ),
+            };
             let argv = shell_words::split(&editor)
                 .with_context(|| format!("cannot parse $EDITOR {editor:?}"))?;
-            let o = open(cli)?.edit_conf(n, &argv)?;
+            let o = r.edit_conf(n, &argv)?;
             return Ok(report_run(cli, &[o]));
         }
         Command::Fsck { rebuild } => {
@@ -487,4 +513,25 @@ fn status(cli: &Cli) -> Result<()> {
 pub fn usage(msg: &str) -> ExitCode {
     eprintln!("rast: error: {msg}");
     ExitCode::from(2)
+}
+
+/// `$VISUAL`, else `$EDITOR`, if set and not blank (the order git and sudoedit use).
+fn editor_of_env() -> Option<String> {
+    ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.trim().is_empty())
+}
+
+/// With no editor set, on a terminal: the first of vi, nano, vim on `$PATH` (the
+/// editor runs on the host, on the copy's file).
+fn fallback_editor() -> Result<String> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    ["vi", "nano", "vim"]
+        .into_iter()
+        .find(|e| std::env::split_paths(&path).any(|d| d.join(e).is_file()))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            anyhow::anyhow!("no $EDITOR set and no vi, nano or vim on $PATH: set $EDITOR")
+        })
 }

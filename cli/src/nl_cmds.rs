@@ -207,7 +207,9 @@ fn argv_for(r: &Rast, a: &Action, new: Option<SnapId>) -> Result<Vec<String>> {
         Action::Delete { snapshot } => v(&["del", snapshot]),
         Action::Describe { snapshot, text } => v(&["desc", &snap(snapshot)?, text]),
         Action::Run { snapshot, command } => with(v(&["run", &snap(snapshot)?, "--"]), command),
-        Action::Sync { snapshot } => v(&["sync", &snap(snapshot)?]),
+        // "sync N into its children" asks to propagate, not to upgrade: astOS's
+        // `sync` also updates the tree, `force-sync` only propagates.
+        Action::Sync { snapshot } => v(&["force-sync", &snap(snapshot)?]),
         Action::Diff { snapshots } => with(v(&["diff"]), snapshots),
         Action::BackupCreate { snapshot, target } => {
             let mut x = v(&["backup", "create", &snap(snapshot)?]);

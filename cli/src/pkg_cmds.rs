@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail, Result};
 use rast_snapshot::deploy::Bootloader;
 use rast_snapshot::pkg::security::Feed;
+use rast_snapshot::pkg::sync::SyncMode;
 use rast_snapshot::pkg::{PkgOpts, PkgOutcome};
 use rast_snapshot::{Rast, SnapId};
 use serde_json::json;
@@ -31,25 +32,41 @@ pub fn report(cli: &Cli, outcomes: &[PkgOutcome]) -> ExitCode {
         if outcomes.is_empty() {
             eprintln!("rast: nothing to do");
         }
-        for o in outcomes {
-            if o.committed {
-                eprintln!("rast: snapshot {} committed", o.snapshot);
-            } else {
-                eprintln!(
-                    "rast: pacman failed ({}); snapshot {} left unchanged",
-                    o.status, o.snapshot
-                );
-            }
-            match o.live {
-                Some(true) => eprintln!("rast: applied to the running system too"),
-                Some(false) => eprintln!("rast: applying to the running system failed; the snapshot has the change, deploy it to use it"),
-                None => {}
-            }
+        render(outcomes);
+    }
+    exit_code(outcomes)
+}
+
+/// The text lines of [`report`]: the snapshot, then its deployment slot.
+fn render(outcomes: &[PkgOutcome]) {
+    for o in outcomes {
+        let n = o.snapshot;
+        if o.committed {
+            eprintln!("rast: snapshot {n} committed");
+        } else if o.unchanged {
+            eprintln!("rast: snapshot {n}: nothing to change; left as it was (no commit)");
+        } else {
+            eprintln!(
+                "rast: pacman failed ({}); snapshot {n} left unchanged",
+                o.status
+            );
+        }
+        match o.live {
+            Some(true) => eprintln!("rast: applied to the running system too"),
+            Some(false) => eprintln!("rast: applying to the running system failed; snapshot {n} has the change: deploy it to use it"),
+            None => {}
+        }
+        if o.redeploy {
+            eprintln!("rast: snapshot {n} is deployed, and its deployment still has the old packages: `rast deploy {n}` boots the change");
         }
     }
+}
+
+/// pacman's exit code of the first failure, else success.
+fn exit_code(outcomes: &[PkgOutcome]) -> ExitCode {
     outcomes
         .iter()
-        .find(|o| !o.committed)
+        .find(|o| !o.committed && !o.unchanged)
         .map(|o| exit_of(o.status))
         .unwrap_or(ExitCode::SUCCESS)
 }
@@ -76,7 +93,7 @@ pub fn remove(cli: &Cli, n: SnapId, pkgs: &[String], not_live: bool) -> Result<E
 }
 
 pub fn tree_rmpkg(cli: &Cli, n: SnapId, pkgs: &[String]) -> Result<ExitCode> {
-    let o = open(cli)?.tree_remove(n, pkgs, opts(cli, true))?;
+    let o = open(cli)?.tree_remove(n, pkgs, opts(cli, false))?;
     Ok(report(cli, &o))
 }
 
@@ -103,11 +120,25 @@ pub fn refresh(cli: &Cli, n: SnapId) -> Result<ExitCode> {
     Ok(report(cli, &[o]))
 }
 
-pub fn sync(cli: &Cli, n: SnapId, force: bool, not_live: bool) -> Result<ExitCode> {
-    Ok(report(
-        cli,
-        &open(cli)?.sync_tree(n, force, opts(cli, not_live))?,
-    ))
+pub fn sync(
+    cli: &Cli,
+    n: SnapId,
+    update: bool,
+    reinstall: bool,
+    not_live: bool,
+) -> Result<ExitCode> {
+    let mode = SyncMode { update, reinstall };
+    let r = open(cli)?.sync_tree(n, mode, opts(cli, not_live))?;
+    if cli.json {
+        print_json(&serde_json::to_value(&r)?);
+    } else {
+        render(&r.upgraded);
+        render(&r.synced);
+        for id in &r.in_sync {
+            eprintln!("rast: snapshot {id}: already in sync");
+        }
+    }
+    Ok(exit_code(&r.outcomes().copied().collect::<Vec<_>>()))
 }
 
 pub fn diff(cli: &Cli, a: SnapId, b: SnapId, files: bool) -> Result<ExitCode> {
@@ -344,7 +375,7 @@ pub fn pkg(cli: &Cli, cmd: &PkgCommand) -> Result<ExitCode> {
                 return Ok(report(cli, &[r.clean_cache(n)?]));
             }
             let mut refused = None;
-            let o = r.clean_unused(n, opts(cli, true), &mut |orphans| {
+            let o = r.clean_unused(n, opts(cli, false), &mut |orphans| {
                 let q = format!(
                     "Remove unused dependencies from snapshot {n}: {}?",
                     orphans.join(" ")

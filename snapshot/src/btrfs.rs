@@ -70,6 +70,16 @@ pub fn is_readonly(path: &Path) -> Result<bool> {
     libbtrfsutil::subvolume_read_only(path).map_err(err(path, "get read-only"))
 }
 
+/// The subvolume's generation after flushing the filesystem: it moves whenever
+/// anything in the subvolume is written (atime updates included, so compare only
+/// across work done on a `noatime` mount — see [`crate::sandbox`]).
+pub fn generation(path: &Path) -> Result<u64> {
+    libbtrfsutil::sync(path).map_err(err(path, "sync"))?;
+    Ok(libbtrfsutil::subvolume_info(path)
+        .map_err(err(path, "subvolume info"))?
+        .generation())
+}
+
 pub fn is_subvolume(path: &Path) -> bool {
     libbtrfsutil::is_subvolume(path).unwrap_or(false)
 }

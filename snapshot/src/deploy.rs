@@ -335,13 +335,7 @@ impl Rast {
         let _g = self.lock("etc-update")?;
         let meta = self.meta()?;
         let n = self.current()?.ok_or(Error::NoDeployment)?;
-        let live_etc = match self.layout().mode {
-            Mode::Live => self.layout().root.join("etc"),
-            Mode::TopLevel => self
-                .running_slot_root()
-                .ok_or(Error::NoDeployment)?
-                .join("etc"),
-        };
+        let live_etc = self.booted_etc()?;
         self.pkg_txn(&meta, n, false, |t, _| {
             let etc = t.root().join("etc");
             std::fs::remove_dir_all(&etc).map_err(Error::io(&etc))?;
@@ -349,6 +343,27 @@ impl Rast {
             txn::reflink_copy(&live_etc, &etc)?;
             Ok(crate::pkg::success_status())
         })
+    }
+
+    /// The /etc the booted system sees. Live: `/etc`. Offline: what the running
+    /// slot's fstab mounts at /etc (the slot's `etc-tmpN` subvolume on rastOS and
+    /// astOS), else the slot's own `/etc` directory.
+    fn booted_etc(&self) -> Result<PathBuf> {
+        let l = self.layout();
+        if l.mode == Mode::Live {
+            return Ok(l.root.join("etc"));
+        }
+        let slot = state::running_slot(l)?.ok_or(Error::NoDeployment)?;
+        let root = l.named(Part::Rootfs, slot);
+        let fstab = std::fs::read_to_string(root.join("etc/fstab")).unwrap_or_default();
+        if let Some(sub) = etc_subvol(&fstab) {
+            let p = l.root.join(sub.trim_start_matches('/'));
+            // Only a path inside the snapshots directory: the fstab is data, not trusted.
+            if p.starts_with(&l.snapdir) && !sub.contains("..") && p.is_dir() {
+                return Ok(p);
+            }
+        }
+        Ok(root.join("etc"))
     }
 
     /// `boot-update N`: reruns the bootloader step in N (and in its slot if N is
@@ -395,9 +410,32 @@ impl crate::meta::TreeMeta {
     }
 }
 
+/// The `subvol=` of the fstab line that mounts `/etc`, if any.
+fn etc_subvol(fstab: &str) -> Option<&str> {
+    fstab
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .find_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            if f.len() < 4 || f[1] != "/etc" {
+                return None;
+            }
+            f[3].split(',').find_map(|o| o.strip_prefix("subvol="))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_etc_subvolume_comes_from_the_fstab() {
+        let fstab = "# x\nUUID=ab /  btrfs  subvol=@.snapshots/rootfs/snapshot-tmp0 0 0\nUUID=ab /etc btrfs noatime,subvol=@.snapshots/etc/etc-tmp0 0 0\n";
+        assert_eq!(etc_subvol(fstab), Some("@.snapshots/etc/etc-tmp0"));
+        assert_eq!(etc_subvol("#UUID=ab /etc btrfs subvol=x 0 0\n"), None);
+        assert_eq!(etc_subvol("UUID=ab /etc2 btrfs subvol=x 0 0\n"), None);
+    }
 
     #[test]
     fn fstab_subvols_follow_the_slot() {

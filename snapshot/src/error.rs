@@ -14,7 +14,7 @@ pub enum Error {
     InvalidId(String),
     #[error("snapshot {0} does not exist (see `rast tree`)")]
     NoSuchSnapshot(SnapId),
-    #[error("snapshot 0 is the base snapshot: it can only be changed by `rast base-update`")]
+    #[error("snapshot 0 is the base snapshot: it changes only by `rast base-update`; to change the system, clone it, change the clone and deploy it: `rast clone 0`, then `rast install N PKG…` and `rast deploy N` with the new N")]
     BaseImmutable,
     #[error("refusing to delete snapshot {id}: it is the {role} snapshot")]
     Protected { id: SnapId, role: &'static str },

@@ -22,6 +22,7 @@ pub mod bootdisk;
 pub mod bootenv;
 pub mod bootloader;
 pub mod btrfs;
+pub mod clock;
 pub mod conf;
 pub mod deploy;
 mod error;
@@ -69,8 +70,10 @@ pub struct Rast {
 pub struct RunOutcome {
     pub snapshot: SnapId,
     pub status: ExitStatus,
-    /// The copy was committed (the command exited 0).
+    /// The copy was committed (the command exited 0 and changed something).
     pub committed: bool,
+    /// The command exited 0 but wrote nothing: the copy was discarded, no commit.
+    pub unchanged: bool,
 }
 
 /// Overview for `rast status`.
@@ -97,6 +100,7 @@ impl Rast {
     pub fn open(root: &Path) -> Result<Rast> {
         let layout =
             Layout::detect(root).ok_or_else(|| Error::NotInitialised(root.to_path_buf()))?;
+        tracing::debug!(root = ?layout.root, snapshots = ?layout.snapdir, mode = ?layout.mode, "layout");
         Ok(Rast {
             layout,
             on_lock_wait: Box::new(|_, _| {}),
@@ -128,12 +132,19 @@ impl Rast {
         }
         let mut notice = |pid: &str, w: &str| (self.on_lock_wait)(pid, w);
         let guard = TreeLock::acquire(&path, what, TreeLock::default_timeout(), &mut notice)?;
-        txn::recover(&self.layout)?;
+        tracing::debug!(?path, what, "tree lock taken");
+        // Commits first (a deploy copies snapshots), then an interrupted deploy.
+        let rolled = txn::recover(&self.layout)?;
+        if !rolled.is_empty() {
+            tracing::info!(?rolled, "finished interrupted commits");
+        }
+        deploy::recover(&self.layout)?;
         Ok(guard)
     }
 
     /// Loads the metadata, importing an astOS tree the first time (with the lock).
     pub fn meta(&self) -> Result<TreeMeta> {
+        tracing::debug!(path = ?self.layout.meta_file(), "loading tree metadata");
         match TreeMeta::load(&self.layout.meta_file()) {
             Err(Error::MissingMeta(_)) if self.layout.astos_fstree().is_file() => {
                 let _g = self.lock("import astOS tree")?;
@@ -437,7 +448,9 @@ impl Rast {
         self.changeable(meta, n)?;
         let txn = Txn::prepare(&self.layout, n)?;
         let status = body(&txn)?;
-        if status.success() {
+        let unchanged = status.success() && !txn.changed()?;
+        let committed = status.success() && !unchanged;
+        if committed {
             txn.commit(meta.get(n)?)?;
         } else {
             txn.discard()?;
@@ -445,7 +458,8 @@ impl Rast {
         Ok(RunOutcome {
             snapshot: n,
             status,
-            committed: status.success(),
+            committed,
+            unchanged,
         })
     }
 
@@ -466,7 +480,7 @@ impl Rast {
         let mut out = Vec::new();
         for id in meta.subtree(n) {
             let o = self.transact(&meta, id, |t| t.run_chrooted(argv))?;
-            let stop = !o.committed;
+            let stop = !o.status.success();
             out.push(o);
             if stop {
                 break;
@@ -508,6 +522,7 @@ impl Rast {
                 snapshot: n,
                 status,
                 committed: false,
+                unchanged: false,
             });
         }
         let text = std::fs::read_to_string(&file).map_err(Error::io(&file))?;
@@ -517,6 +532,7 @@ impl Rast {
             snapshot: n,
             status,
             committed: true,
+            unchanged: false,
         })
     }
 

@@ -44,6 +44,8 @@ pub struct Txn {
     id: SnapId,
     chr: PathBuf,
     finished: bool,
+    /// The copy's generation right after it was made ([`Txn::changed`]).
+    born: u64,
 }
 
 impl Txn {
@@ -62,11 +64,13 @@ impl Txn {
         }
         let chr = layout.chr(Part::Rootfs, id);
         btrfs::snapshot(&src, &chr, false)?;
+        let born = btrfs::generation(&chr)?;
         Ok(Txn {
             layout: layout.clone(),
             id,
             chr,
             finished: false,
+            born,
         })
     }
 
@@ -78,6 +82,7 @@ impl Txn {
             id,
             chr: layout.chr(Part::Rootfs, id),
             finished: false,
+            born: 0, // an adopted copy always counts as changed
         }
     }
 
@@ -88,6 +93,12 @@ impl Txn {
     /// The writable root filesystem of the copy.
     pub fn root(&self) -> &Path {
         &self.chr
+    }
+
+    /// Whether anything in the copy was written since it was made. Reads through the
+    /// sandbox do not count: it mounts the copy `noatime`.
+    pub fn changed(&self) -> Result<bool> {
+        Ok(btrfs::generation(&self.chr)? != self.born)
     }
 
     /// Runs `argv` chrooted into the copy, stdin/stdout/stderr inherited.
@@ -196,7 +207,6 @@ pub fn recover(l: &Layout) -> Result<Vec<SnapId>> {
         fs::remove_file(entry.path()).map_err(Error::io(entry.path()))?;
         done.push(id);
     }
-    crate::deploy::recover(l)?;
     Ok(done)
 }
 

@@ -340,6 +340,41 @@ impl Fs {
         self.mnt.join("@.snapshots")
     }
 
+    /// A view of the running system booted from `slot` (`tmp` or `tmp0`): the slot
+    /// bound at `DIR/live`, `@.snapshots` at `DIR/live/.snapshots` — `rast --root` it
+    /// for live mode. Unmounted with the filesystem.
+    pub fn live_view(&mut self, slot: &str) -> PathBuf {
+        let live = self.dir.path().join(format!("live-{slot}"));
+        std::fs::create_dir(&live).unwrap();
+        let bind = |from: &Path, to: &Path| {
+            assert!(Command::new("mount")
+                .arg("--bind")
+                .arg(from)
+                .arg(to)
+                .status()
+                .unwrap()
+                .success());
+        };
+        bind(&self.sub("rootfs", &format!("snapshot-{slot}")), &live);
+        self.track_mount(live.clone());
+        std::fs::create_dir_all(live.join(".snapshots")).unwrap();
+        bind(&self.snapdir(), &live.join(".snapshots"));
+        self.track_mount(live.join(".snapshots"));
+        live
+    }
+
+    /// rast with `--root ROOT` (a [`Fs::live_view`]); returns the whole output.
+    pub fn run_at(&self, root: &Path, args: &[&str]) -> std::process::Output {
+        Command::new(rast_bin())
+            .arg("--root")
+            .arg(root)
+            .args(args)
+            .env_remove("RAST_ROOT")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
     /// `@.snapshots/<dir>/<name>`.
     pub fn sub(&self, dir: &str, name: &str) -> PathBuf {
         self.snapdir().join(dir).join(name)

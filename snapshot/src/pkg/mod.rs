@@ -8,9 +8,15 @@
 //!   full upgrade (`-Syu`), except in `refresh` itself (astOS's command) and in the
 //!   throwaway copies of `update --test` and `--check-conflicts`;
 //! - snapshot 0 changes only through `base-update`;
-//! - when the snapshot changed is the running one and `--not-live` is not given, the
-//!   same pacman operation is applied to the running deployment slot afterwards, as
-//!   astOS does, so the change is usable at once.
+//! - one rule for the deployment slots ([`Rast::reach_slot`], after every committed
+//!   package change): on a running rastOS ([`Mode::Live`]), when the snapshot changed
+//!   is the running one and `--not-live` is not given, the same pacman operation is
+//!   replayed on the running slot, as astOS does, so the change is usable at once
+//!   (install, remove, tree-rmpkg, clean --unused-deps, sync; never upgrades — a full
+//!   upgrade of a running system is what deploy is for). A slot is never changed on an
+//!   offline root: nothing runs there, and a deploy gives the same result atomically.
+//!   Whenever the changed snapshot is the deployed one and its slot did not get the
+//!   change, the outcome says so (`redeploy`), and the CLI says `rast deploy N`.
 
 pub mod alpm_compat;
 pub mod aur;
@@ -41,6 +47,11 @@ pub struct PkgOutcome {
     pub committed: bool,
     /// The running system was changed too (`None`: not attempted).
     pub live: Option<bool>,
+    /// The snapshot is the deployed one and its slot lacks the change: it boots
+    /// with the change only after `rast deploy N`.
+    pub redeploy: bool,
+    /// Nothing changed (a no-op upgrade): the copy was discarded, nothing committed.
+    pub unchanged: bool,
 }
 
 impl From<RunOutcome> for PkgOutcome {
@@ -51,6 +62,8 @@ impl From<RunOutcome> for PkgOutcome {
             exit_code: o.status.code(),
             committed: o.committed,
             live: None,
+            redeploy: false,
+            unchanged: o.unchanged,
         }
     }
 }
@@ -73,6 +86,9 @@ pub struct UpgradeRecord {
     pub ok: bool,
     pub message: String,
 }
+
+/// The pacman work of a change, run again on the running slot ([`Rast::reach_slot`]).
+pub(crate) type Replay<'a> = &'a dyn Fn(&Pacman) -> Result<ExitStatus>;
 
 /// How a package operation treats the base snapshot and the running system.
 #[derive(Debug, Clone, Copy, Default)]
@@ -122,6 +138,19 @@ impl Rast {
         allow_base: bool,
         body: impl FnOnce(&Txn, &Pacman) -> Result<ExitStatus>,
     ) -> Result<PkgOutcome> {
+        self.pkg_txn_keep(meta, n, allow_base, body, |_| Ok(true))
+    }
+
+    /// [`Rast::pkg_txn`] that, after a successful `body`, asks `keep` whether the
+    /// copy holds a change worth a commit; `false` discards it (`unchanged`).
+    fn pkg_txn_keep(
+        &self,
+        meta: &TreeMeta,
+        n: SnapId,
+        allow_base: bool,
+        body: impl FnOnce(&Txn, &Pacman) -> Result<ExitStatus>,
+        keep: impl FnOnce(&Txn) -> Result<bool>,
+    ) -> Result<PkgOutcome> {
         meta.get(n)?;
         if n.is_base() && !allow_base {
             return Err(Error::BaseImmutable);
@@ -129,7 +158,8 @@ impl Rast {
         let txn = Txn::prepare(self.layout(), n)?;
         let pm = Pacman::new(self.layout(), txn.root());
         let status = body(&txn, &pm)?;
-        let committed = status.success();
+        let unchanged = status.success() && !keep(&txn)?;
+        let committed = status.success() && !unchanged;
         if committed {
             txn.commit(meta.get(n)?)?;
         } else {
@@ -141,26 +171,36 @@ impl Rast {
             exit_code: status.code(),
             committed,
             live: None,
+            redeploy: false,
+            unchanged,
         })
     }
 
-    /// Applies `op pkgs` to the running slot if `n` is the running snapshot.
-    fn apply_live(
+    /// The module's slot rule, after a change to `n`: on a running system, when `n`
+    /// runs and `--not-live` is not given, `replay` runs on the running slot (`None`:
+    /// this change is never replayed); then `redeploy` is set if `n` is deployed and
+    /// its slot did not get the change.
+    pub(crate) fn reach_slot(
         &self,
         n: SnapId,
         opts: PkgOpts,
-        op: &[String],
-        pkgs: &[String],
         outcome: &mut PkgOutcome,
+        replay: Option<Replay<'_>>,
     ) -> Result<()> {
-        if opts.not_live || !outcome.committed || self.current()? != Some(n) {
+        if !outcome.committed {
             return Ok(());
         }
-        let Some(slot) = self.running_slot_root() else {
-            return Ok(());
-        };
-        let status = Pacman::new(self.layout(), &slot).run(op, pkgs)?;
-        outcome.live = Some(status.success());
+        let l = self.layout();
+        if let Some(replay) = replay {
+            if l.mode == Mode::Live && !opts.not_live && self.current()? == Some(n) {
+                if let Some(slot) = self.running_slot_root() {
+                    outcome.live = Some(replay(&Pacman::new(l, &slot))?.success());
+                }
+            }
+        }
+        let slot_has_it =
+            outcome.live == Some(true) && state::running_slot(l)? == state::deployed_slot(l)?;
+        outcome.redeploy = !slot_has_it && self.deployed()? == Some(n);
         Ok(())
     }
 
@@ -190,7 +230,7 @@ impl Rast {
         let _g = self.lock(&format!("install {n}"))?;
         let meta = self.meta()?;
         let op = Self::op_args(&["-S"], opts);
-        self.pkg_txn(&meta, n, false, |t, pm| {
+        let mut o = self.pkg_txn(&meta, n, false, |t, pm| {
             if !repo.is_empty() {
                 let st = pm.run(&op, &repo)?;
                 if !st.success() {
@@ -201,7 +241,12 @@ impl Rast {
                 return Ok(success_status());
             }
             aur::install(t.root(), n, &aur_conf, &from_aur)
-        })
+        })?;
+        // AUR builds are not repeated on the running system: they arrive with a deploy.
+        let replay = |pm: &Pacman| pm.run(&op, &repo);
+        let replay: Option<Replay<'_>> = from_aur.is_empty().then_some(&replay);
+        self.reach_slot(n, opts, &mut o, replay)?;
+        Ok(o)
     }
 
     /// Any mutating `pacman OP PKG…` (e.g. `-Syu PKG…`) as a transaction on N, then
@@ -217,7 +262,7 @@ impl Rast {
         let meta = self.meta()?;
         let op = Self::op_args(op, opts);
         let mut o = self.pkg_txn(&meta, n, false, |_, pm| pm.run(&op, pkgs))?;
-        self.apply_live(n, opts, &op, pkgs, &mut o)?;
+        self.reach_slot(n, opts, &mut o, Some(&|pm: &Pacman| pm.run(&op, pkgs)))?;
         Ok(o)
     }
 
@@ -234,7 +279,7 @@ impl Rast {
         let meta = self.meta()?;
         let op = Self::remove_args(recursive, nosave, opts);
         let mut o = self.pkg_txn(&meta, n, false, |_, pm| pm.run(&op, pkgs))?;
-        self.apply_live(n, opts, &op, pkgs, &mut o)?;
+        self.reach_slot(n, opts, &mut o, Some(&|pm: &Pacman| pm.run(&op, pkgs)))?;
         Ok(o)
     }
 
@@ -272,7 +317,8 @@ impl Rast {
             if present.is_empty() {
                 continue;
             }
-            let o = self.pkg_txn(&meta, id, false, |_, pm| pm.run(&op, &present))?;
+            let mut o = self.pkg_txn(&meta, id, false, |_, pm| pm.run(&op, &present))?;
+            self.reach_slot(id, opts, &mut o, Some(&|pm: &Pacman| pm.run(&op, &present)))?;
             let stop = !o.committed;
             out.push(o);
             if stop {
@@ -311,7 +357,9 @@ impl Rast {
         feed: Option<&security::Feed>,
         opts: PkgOpts,
     ) -> Result<PkgOutcome> {
-        self.pkg_txn(meta, n, allow_base, |txn, pm| {
+        let before = self.layout().part(Part::Rootfs, n);
+        let keep = |txn: &Txn| Ok(!same_packages(&before, txn.root())?);
+        let mut o = self.pkg_txn_keep(meta, n, allow_base, |txn, pm| {
             let mut op = Self::op_args(&["-Syu"], opts);
             let mut ignore = String::new();
             if let Some(feed) = feed {
@@ -334,7 +382,10 @@ impl Rast {
                 op.push(ignore);
             }
             pm.run(&op, &[])
-        })
+        }, keep)?;
+        // Upgrades are never replayed on a running system (see the module doc).
+        self.reach_slot(n, opts, &mut o, None)?;
+        Ok(o)
     }
 
     /// `tree-upgrade N`: upgrades N and every descendant; stops at the first failure.
@@ -345,7 +396,7 @@ impl Rast {
         let mut out = Vec::new();
         for id in meta.subtree(n) {
             let o = self.upgrade_locked(&meta, id, false, None, opts)?;
-            let stop = !o.committed;
+            let stop = !o.status.success();
             out.push(o);
             if stop {
                 break;
@@ -377,9 +428,10 @@ impl Rast {
         let record = UpgradeRecord {
             snapshot: n,
             time: started,
-            ok: matches!(&result, Ok(o) if o.committed),
+            ok: matches!(&result, Ok(o) if o.status.success()),
             message: match &result {
                 Ok(o) if o.committed => "upgraded".to_string(),
+                Ok(o) if o.unchanged => "nothing to upgrade".to_string(),
                 Ok(o) => format!("pacman failed ({}); snapshot unchanged", o.status),
                 Err(e) => e.to_string(),
             },
@@ -486,9 +538,9 @@ impl Rast {
                 ..opts
             },
         );
-        Ok(Some(
-            self.pkg_txn(&meta, n, false, |_, pm| pm.run(&op, &orphans))?,
-        ))
+        let mut o = self.pkg_txn(&meta, n, false, |_, pm| pm.run(&op, &orphans))?;
+        self.reach_slot(n, opts, &mut o, Some(&|pm: &Pacman| pm.run(&op, &orphans)))?;
+        Ok(Some(o))
     }
 
     /// Runs `body` on a throwaway copy of `n` that is always discarded.
@@ -535,6 +587,39 @@ impl Rast {
             Ok(db::PkgDb::open(txn.root())?.upgrades())
         })
     }
+}
+
+/// Whether two roots have the same installed packages (name, version, reason) and
+/// byte-identical sync databases: an upgrade that leaves both alike changed nothing
+/// worth a commit (pacman's own log line and lock file aside).
+fn same_packages(a: &std::path::Path, b: &std::path::Path) -> Result<bool> {
+    let pkgs = |root: &std::path::Path| -> Result<Vec<(String, String, bool)>> {
+        let mut v: Vec<_> = db::PkgDb::open(root)?
+            .installed()
+            .into_iter()
+            .map(|p| (p.name, p.version, p.explicit))
+            .collect();
+        v.sort();
+        Ok(v)
+    };
+    if pkgs(a)? != pkgs(b)? {
+        return Ok(false);
+    }
+    let dbs = |root: &std::path::Path| -> Result<Vec<(std::ffi::OsString, Vec<u8>)>> {
+        let dir = root.join("var/lib/pacman/sync");
+        let mut v = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_file() {
+                    v.push((e.file_name(), std::fs::read(&p).map_err(Error::io(&p))?));
+                }
+            }
+        }
+        v.sort();
+        Ok(v)
+    };
+    Ok(dbs(a)? == dbs(b)?)
 }
 
 pub(crate) fn success_status() -> ExitStatus {
