@@ -94,7 +94,7 @@ impl Catalog {
     pub fn write(&self, dir: &Path) -> Result<()> {
         let p = dir.join(FILE);
         let bytes = serde_json::to_vec(&self.entries).map_err(|e| Error::Index(e.to_string()))?;
-        crate::index::atomic_write(&p, &bytes)
+        crate::atomic::atomic_write(&p, &bytes)
     }
 
     pub fn load(dir: &Path) -> Result<Catalog> {

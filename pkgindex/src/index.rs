@@ -94,21 +94,7 @@ pub fn load_state(dir: &Path) -> Result<Option<State>> {
 
 fn save_state(dir: &Path, s: &State) -> Result<()> {
     let bytes = serde_json::to_vec(s).map_err(|e| Error::Index(e.to_string()))?;
-    atomic_write(&state_path(dir), &bytes)
-}
-
-/// Writes `p` whole or not at all: temp file beside it, fsync, rename.
-pub(crate) fn atomic_write(p: &Path, bytes: &[u8]) -> Result<()> {
-    let name = p
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    let tmp = p.with_file_name(format!(".{name}.tmp"));
-    std::fs::write(&tmp, bytes).map_err(|e| Error::Io(tmp.clone(), e))?;
-    std::fs::File::open(&tmp)
-        .and_then(|f| f.sync_all())
-        .map_err(|e| Error::Io(tmp.clone(), e))?;
-    std::fs::rename(&tmp, p).map_err(|e| Error::Io(p.to_path_buf(), e))
+    crate::atomic::atomic_write(&state_path(dir), &bytes)
 }
 
 /// Every document the sources describe.

@@ -12,6 +12,7 @@
 //! Invariant: no text enters documents, the index dir or logs before
 //! [`secrets::admit`] has approved and redacted it.
 
+mod atomic;
 pub mod bm25;
 pub mod catalog;
 pub mod desc;

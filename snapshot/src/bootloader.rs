@@ -336,7 +336,7 @@ fn write_esp(l: &Layout, slot: &str, id: SnapId, esp: &Esp, counted: bool) -> Re
             esp.remove_file(&format!("loader/entries/{n}"))?;
         }
     }
-    let seq = crate::meta::now();
+    let seq = crate::clock::now();
     for k in &ks {
         let mut text = format!(
             "title   rastOS snapshot {id} ({k}, slot {slot})\nsort-key rastos\nversion {seq}\nlinux   /rastos/{slot}/vmlinuz-{k}\n"

@@ -73,12 +73,7 @@ pub struct TreeMeta {
     pub failed_boots: Vec<FailedBoot>,
 }
 
-pub fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
+pub use crate::clock::now;
 
 impl TreeMeta {
     /// A tree holding only the base snapshot.

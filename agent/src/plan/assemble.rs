@@ -5,7 +5,7 @@
 //! question for the user (the intent fits, a field is missing or unclear); or that the
 //! clause cannot be this kind at all (`remove` with nothing to remove, `delete` of a
 //! package), so the planner tries the next likeliest intent. `run` is only ever
-//! assembled from an explicit "run CMD inside snapshot N" ([`is_run_request`]).
+//! assembled from an explicit "run CMD inside snapshot N" ([`super::refs::is_run_request`]).
 
 use super::lex::Token;
 use super::refs::{Ref, Span};
@@ -116,28 +116,6 @@ impl Clause<'_> {
         }
         Err(())
     }
-}
-
-/// "run X inside/in snapshot N", "execute X in snapshot N", "inside snapshot N run X",
-/// "in snapshot N, run X", "run X in a chroot of N".
-pub fn is_run_request(toks: &[Token], spans: &[Span]) -> bool {
-    let w = |i: usize| toks.get(i).map(|t| t.word.as_str()).unwrap_or("");
-    let verbs = ["run", "execute", "exec"];
-    let mut i = 0;
-    while matches!(w(i), "please" | "can" | "could" | "you" | "now") {
-        i += 1;
-    }
-    let verb_first = verbs.contains(&w(i));
-    // "inside snapshot 3 run …": a reference, then the verb.
-    let ref_first = spans
-        .first()
-        .filter(|s| s.prep == Some(i) || s.start == i)
-        .is_some_and(|s| verbs.contains(&w(s.end)));
-    let names_place = spans
-        .iter()
-        .any(|s| matches!(s.r, Ref::Id(_) | Ref::Pronoun))
-        || toks.iter().any(|t| t.word == "chroot");
-    (verb_first || ref_first) && names_place
 }
 
 impl Planner<'_> {
@@ -303,7 +281,7 @@ impl Planner<'_> {
                 }
             }
             "run" => {
-                if !is_run_request(c.toks, &c.spans) {
+                if !super::refs::is_run_request(c.toks, &c.spans) {
                     return Outcome::Infeasible;
                 }
                 let argv = c.slots.command();

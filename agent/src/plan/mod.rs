@@ -255,7 +255,7 @@ impl Planner<'_> {
         let top = s.kinds[0].1;
         // An explicit "run CMD in snapshot N" is run, whatever else the words suggest;
         // run is never assembled from anything else.
-        if assemble::is_run_request(s.toks, &s.spans) {
+        if refs::is_run_request(s.toks, &s.spans) {
             return match self.assemble("run", &c, ctx) {
                 Outcome::Actions(a) => Ok(a),
                 Outcome::Ask(q, cands) => Err((q, cands)),
@@ -310,7 +310,7 @@ impl Planner<'_> {
 /// The clauses of a request; an explicit "run CMD in snapshot N" is one clause whatever
 /// its command says.
 fn clause_ranges(toks: &[Token]) -> Vec<std::ops::Range<usize>> {
-    if assemble::is_run_request(toks, &refs::find(toks)) {
+    if refs::is_run_request(toks, &refs::find(toks)) {
         return std::iter::once(0..toks.len()).collect();
     }
     split::clauses(toks, &|w| intent::shipped().info(w).clause_start)

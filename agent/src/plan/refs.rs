@@ -303,6 +303,28 @@ pub fn covered(spans: &[Span]) -> Vec<usize> {
     v
 }
 
+/// "run X inside/in snapshot N", "execute X in snapshot N", "inside snapshot N run X",
+/// "in snapshot N, run X", "run X in a chroot of N".
+pub fn is_run_request(toks: &[Token], spans: &[Span]) -> bool {
+    let w = |i: usize| toks.get(i).map(|t| t.word.as_str()).unwrap_or("");
+    let verbs = ["run", "execute", "exec"];
+    let mut i = 0;
+    while matches!(w(i), "please" | "can" | "could" | "you" | "now") {
+        i += 1;
+    }
+    let verb_first = verbs.contains(&w(i));
+    // "inside snapshot 3 run …": a reference, then the verb.
+    let ref_first = spans
+        .first()
+        .filter(|s| s.prep == Some(i) || s.start == i)
+        .is_some_and(|s| verbs.contains(&w(s.end)));
+    let names_place = spans
+        .iter()
+        .any(|s| matches!(s.r, Ref::Id(_) | Ref::Pronoun))
+        || toks.iter().any(|t| t.word == "chroot");
+    (verb_first || ref_first) && names_place
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

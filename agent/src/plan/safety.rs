@@ -14,7 +14,7 @@ pub fn refusal(request: &str) -> Option<String> {
     }
     let toks = super::lex::tokens(&t, &super::lex::NoVocabulary, &|_| false);
     let spans = super::refs::find(&toks);
-    if !super::assemble::is_run_request(&toks, &spans) {
+    if !super::refs::is_run_request(&toks, &spans) {
         if let Some(f) = shell_fragment(&t) {
             return Some(format!("{f:?} is shell syntax; rast does not run shell text. Say what you want done (e.g. \"install htop\")."));
         }
