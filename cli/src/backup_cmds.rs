@@ -21,9 +21,10 @@ use rast_snapshot::{btrfs, Part, SnapId};
 use serde_json::json;
 
 use crate::args::{BackupCommand, BackupTarget, Cli};
-use crate::commands::{open, print_json};
 use crate::config::{self, BackupConfig};
+use crate::output::{print_json, when};
 use crate::progress::Meter;
+use crate::system::{last_run_path, open};
 
 fn target(t: &BackupTarget, cfg: &BackupConfig) -> Result<Target> {
     let url = t
@@ -256,11 +257,6 @@ struct LastRun {
     error: Option<String>,
 }
 
-/// Where `rast backup run` records its outcome (the agent reads it too).
-pub fn last_run_path(cli: &Cli) -> Result<PathBuf> {
-    Ok(open(cli)?.layout().rast_dir().join("backup-last-run.json"))
-}
-
 fn last_run(cli: &Cli) -> Result<Option<LastRun>> {
     match std::fs::read(last_run_path(cli)?) {
         Ok(b) => Ok(serde_json::from_slice(&b).ok()),
@@ -273,16 +269,6 @@ fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
-}
-
-/// A time as people read it: local date, time and zone.
-pub fn when(t: i64) -> String {
-    use chrono::TimeZone;
-    chrono::Local
-        .timestamp_opt(t, 0)
-        .earliest()
-        .map(|d| d.format("%Y-%m-%d %H:%M %Z").to_string())
-        .unwrap_or_else(|| t.to_string())
 }
 
 /// `rast backup run`: the configured job — each configured snapshot backed up, then

@@ -1,58 +1,22 @@
-//! One function per command group: call the library, print text or JSON.
+//! The dispatcher: one arm per command — the snapshot tree's own commands here, the
+//! others handed to their command group (pkg_cmds, backup_cmds, index_cmds,
+//! agent_cmds). Layers (docs/architecture.md): lib.rs and nl_cmds above this file;
+//! the command groups below it, never importing it or each other; output, system,
+//! agent_client and pkg_report at the bottom.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use rast_snapshot::deploy::Bootloader;
 use rast_snapshot::init::{InitOptions, DEFAULT_PACKAGES};
-use rast_snapshot::{Rast, RunOutcome, SnapId};
+use rast_snapshot::{RunOutcome, SnapId};
 use serde_json::json;
 
 use crate::args::{Cli, Command};
-use crate::{backup_cmds, index_cmds, pkg_cmds, render};
-
-pub fn open(cli: &Cli) -> Result<Rast> {
-    Ok(Rast::open(&cli.root)?.on_lock_wait(Box::new(|pid, what| {
-        eprintln!("rast: waiting for the tree lock held by pid {pid} ({what})…");
-    })))
-}
-
-pub fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).expect("json"));
-}
-
-/// Asks `question` on the terminal; `--yes` answers yes, no terminal answers no.
-pub fn confirm(cli: &Cli, question: &str) -> Result<bool> {
-    if cli.yes {
-        return Ok(true);
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!("{question} — not asking without a terminal; pass --yes to confirm");
-    }
-    eprint!("{question} [y/N] ");
-    std::io::stderr().flush().ok();
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
-}
-
-/// [`confirm`] for use inside a library callback that wants a bool: an error (no
-/// terminal and no `--yes`) answers no and is kept in `err` for the caller to return.
-pub fn ask(cli: &Cli, question: &str, err: &mut Option<anyhow::Error>) -> bool {
-    confirm(cli, question).unwrap_or_else(|e| {
-        *err = Some(e);
-        false
-    })
-}
-
-pub fn exit_of(status: std::process::ExitStatus) -> ExitCode {
-    use std::os::unix::process::ExitStatusExt;
-    let code = status
-        .code()
-        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
-    ExitCode::from(code.clamp(0, 255) as u8)
-}
+use crate::output::{ask, exit_of, print_json, usage};
+use crate::system::open;
+use crate::{agent_cmds, backup_cmds, index_cmds, pkg_cmds, render};
 
 fn report_run(cli: &Cli, outcomes: &[RunOutcome]) -> ExitCode {
     if cli.json {
@@ -164,22 +128,10 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Plan { loc, request } => return crate::nl_cmds::plan_cmd(cli, loc, request),
-        Command::Request(words) => {
-            // `rast "…" --dry-run` works too: flags after the words are not request text.
-            let dry = cli.dry_run || words.iter().any(|w| w == "--dry-run");
-            let words: Vec<String> = words
-                .iter()
-                .filter(|w| *w != "--dry-run")
-                .cloned()
-                .collect();
-            let names = crate::mistyped::command_names();
-            if let crate::mistyped::Words::Mistyped { word, suggestions } =
-                crate::mistyped::classify(&words, &names)
-            {
-                return Ok(usage(&crate::mistyped::message(&word, &suggestions)));
-            }
-            return crate::nl_cmds::request_cmd(cli, &words, dry);
+        // Plain words are routed above the dispatcher (lib.rs → nl_cmds), which runs
+        // their plans back through it; they never come down here.
+        Command::Plan { .. } | Command::Request(_) => {
+            bail!("a plain-words request reached the command dispatcher")
         }
         Command::Current => {
             let r = open(cli)?;
@@ -240,7 +192,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
         Command::Pkg(cmd) => return pkg_cmds::pkg(cli, cmd),
         Command::Index(cmd) => return index_cmds::index(cli, cmd),
         Command::Backup(cmd) => return backup_cmds::backup(cli, cmd),
-        Command::Agent(cmd) => return crate::agent_cmds::agent(cli, cmd),
+        Command::Agent(cmd) => return agent_cmds::agent(cli, cmd),
         Command::Search(a) => return index_cmds::search(cli, a, None),
         Command::Config(crate::args::ConfigCommand::Search(a)) => {
             return index_cmds::search(cli, a, Some(rast_pkgindex::doc::Kind::Config))
@@ -481,7 +433,7 @@ fn status(cli: &Cli) -> Result<()> {
             f.running
                 .map(|r| format!("snapshot {r}"))
                 .unwrap_or_else(|| "the previous deployment".into()),
-            crate::backup_cmds::when(f.found as i64)
+            crate::output::when(f.found as i64)
         );
     }
     if !s.unfinished_commits.is_empty() {
@@ -507,12 +459,6 @@ fn status(cli: &Cli) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Prints a usage error and gives exit code 2 (bad usage, as clap does).
-pub fn usage(msg: &str) -> ExitCode {
-    eprintln!("rast: error: {msg}");
-    ExitCode::from(2)
 }
 
 /// `$VISUAL`, else `$EDITOR`, if set and not blank (the order git and sudoedit use).

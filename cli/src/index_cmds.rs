@@ -13,81 +13,12 @@ use anyhow::{bail, Context, Result};
 use rast_pkgindex::doc::Kind;
 use rast_pkgindex::index::{self, Backend, Progress, Searcher, Sources};
 use rast_pkgindex::qdrant::QdrantConfig;
-use rast_snapshot::{Mode, Part, Rast};
 use serde_json::json;
 
 use crate::args::{Cli, IndexCommand, IndexLoc, SearchArgs};
-use crate::commands::print_json;
 use crate::config;
-
-/// What the defaults are derived from.
-struct System {
-    /// Root filesystem holding `usr/share/ast/db` (rastOS) or `var/lib/pacman`.
-    db_root: PathBuf,
-    db_rel: &'static str,
-    etc: PathBuf,
-    var: PathBuf,
-    snapshot: Option<String>,
-}
-
-fn system(cli: &Cli) -> System {
-    if let Ok(r) = Rast::open(&cli.root) {
-        let l = r.layout();
-        let current = r.current().ok().flatten();
-        match (l.mode, current) {
-            (Mode::TopLevel, Some(n)) => {
-                return System {
-                    db_root: l.part(Part::Rootfs, n),
-                    db_rel: rast_snapshot::layout::PACMAN_DB,
-                    etc: l.part(Part::Etc, n),
-                    var: l.root.join("@var"),
-                    snapshot: Some(n.to_string()),
-                }
-            }
-            (Mode::Live, n) => {
-                return System {
-                    db_root: cli.root.clone(),
-                    db_rel: rast_snapshot::layout::PACMAN_DB,
-                    etc: cli.root.join("etc"),
-                    var: cli.root.join("var"),
-                    snapshot: n.map(|n| n.to_string()),
-                }
-            }
-            _ => {}
-        }
-    }
-    System {
-        db_root: cli.root.clone(),
-        db_rel: "var/lib/pacman",
-        etc: cli.root.join("etc"),
-        var: cli.root.join("var"),
-        snapshot: None,
-    }
-}
-
-/// The index directory `loc` (or the config, or the system default) names.
-pub fn resolve_index_dir(cli: &Cli, loc: &IndexLoc) -> Result<PathBuf> {
-    let cfg = config::load(&config::path())?;
-    Ok(index_dir(loc, &cfg, &system(cli)))
-}
-
-/// Where the default index sources live (sync and local databases, /etc): what the
-/// agent watches to know the index is stale.
-pub fn source_paths(cli: &Cli) -> Vec<PathBuf> {
-    let sys = system(cli);
-    let db = sys.db_root.join(sys.db_rel);
-    [db.join("sync"), db.join("local"), sys.etc]
-        .into_iter()
-        .filter(|p| p.is_dir())
-        .collect()
-}
-
-fn index_dir(loc: &IndexLoc, cfg: &config::Config, sys: &System) -> PathBuf {
-    loc.index_dir
-        .clone()
-        .or_else(|| cfg.index.dir.clone())
-        .unwrap_or_else(|| sys.var.join("lib/rast/index"))
-}
+use crate::output::print_json;
+use crate::system::{index_dir, system, System};
 
 fn backend(cfg: &config::Config, sys: &System) -> Result<Backend> {
     match cfg.index.backend.as_deref() {
@@ -288,7 +219,8 @@ pub fn search(cli: &Cli, a: &SearchArgs, force_kind: Option<Kind>) -> Result<Exi
     let query = a.query.join(" ");
     // A running agent has the model loaded already.
     let hits =
-        match crate::agent_cmds::search_via_agent(&cli.root, &a.loc, &cfg, &query, a.limit, kind) {
+        match crate::agent_client::search_via_agent(&cli.root, &a.loc, &cfg, &query, a.limit, kind)
+        {
             Some(h) => h,
             None => {
                 let dir = index_dir(&a.loc, &cfg, &sys);

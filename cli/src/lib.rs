@@ -6,6 +6,13 @@
 //! for `run`/`tree-run`/`chroot`/`live-chroot`, the command's own exit code; for
 //! package operations and pacman-style queries, pacman's.
 
+// Layers, top down (nothing imports a layer above it, nor a sibling command group):
+// - lib.rs (this file) and nl_cmds: routing, plain-words requests;
+// - commands: the dispatcher;
+// - command groups: pkg_cmds, pacman_compat, backup_cmds, index_cmds, agent_cmds;
+// - shared: output, system, agent_client, pkg_report, mistyped, render, progress,
+//   config, args.
+mod agent_client;
 mod agent_cmds;
 mod args;
 mod backup_cmds;
@@ -14,10 +21,13 @@ mod config;
 mod index_cmds;
 mod mistyped;
 mod nl_cmds;
+mod output;
 mod pacman_compat;
 mod pkg_cmds;
+mod pkg_report;
 mod progress;
 mod render;
+mod system;
 
 use std::process::ExitCode;
 
@@ -69,14 +79,19 @@ fn run(full: Vec<String>) -> ExitCode {
         None => {
             let cli = args::Cli::parse_from(&full);
             let changes = cli.command.changes_system().then(|| cli.root.clone());
-            (commands::dispatch(&cli), changes)
+            let result = match &cli.command {
+                args::Command::Plan { loc, request } => nl_cmds::plan_cmd(&cli, loc, request),
+                args::Command::Request(words) => nl_cmds::words_cmd(&cli, words),
+                _ => commands::dispatch(&cli),
+            };
+            (result, changes)
         }
     };
     match result {
         Ok(code) => {
             if let Some(root) = changes.filter(|_| code == ExitCode::SUCCESS) {
                 // Packages, /etc or the current snapshot may have changed.
-                agent_cmds::poke_refresh(&root);
+                agent_client::poke_refresh(&root);
             }
             code
         }

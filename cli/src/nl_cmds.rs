@@ -1,4 +1,5 @@
-//! Natural-language requests: `rast plan [--json] "REQUEST"` prints the typed plan;
+//! Natural-language requests (the top layer, beside lib.rs: plans run through the
+//! dispatcher in [`crate::commands`], which never imports this module): `rast plan [--json] "REQUEST"` prints the typed plan;
 //! `rast "REQUEST"` shows it in plain words, asks `Proceed? [y/N]` (read-only plans run
 //! at once; `--yes` skips the question, `--dry-run` stops after showing it), then runs
 //! each action as the explicit command it stands for — the argv is built and parsed
@@ -16,19 +17,39 @@ use rast_agent::warm::WarmIndex;
 use rast_snapshot::{Rast, SnapId};
 
 use crate::args::{Cli, IndexLoc};
-use crate::commands::{self, open, print_json};
+use crate::commands;
+use crate::output::{print_json, usage};
+use crate::system::open;
+
+/// `rast WORDS…`: a mistyped command (exit 2, see [`crate::mistyped`]) or a request.
+/// `rast "…" --dry-run` works too: flags after the words are not request text.
+pub fn words_cmd(cli: &Cli, words: &[String]) -> Result<ExitCode> {
+    let dry = cli.dry_run || words.iter().any(|w| w == "--dry-run");
+    let words: Vec<String> = words
+        .iter()
+        .filter(|w| *w != "--dry-run")
+        .cloned()
+        .collect();
+    let names = crate::mistyped::command_names();
+    if let crate::mistyped::Words::Mistyped { word, suggestions } =
+        crate::mistyped::classify(&words, &names)
+    {
+        return Ok(usage(&crate::mistyped::message(&word, &suggestions)));
+    }
+    request_cmd(cli, &words, dry)
+}
 
 /// Plans `request`: through a running rast-agent when there is one (warm model),
 /// else in-process with the catalogue of the index in `loc`.
 pub fn make_plan(cli: &Cli, loc: &IndexLoc, request: &str) -> Result<Plan> {
-    if let Some(p) = crate::agent_cmds::plan_via_agent(&cli.root, loc, request) {
+    if let Some(p) = crate::agent_client::plan_via_agent(&cli.root, loc, request) {
         return Ok(p);
     }
-    let dir = crate::index_cmds::resolve_index_dir(cli, loc)?;
+    let dir = crate::system::resolve_index_dir(cli, loc)?;
     let cfg = crate::config::load(&crate::config::path())?;
     let ix = WarmIndex::open(&dir, loc.model_dir.as_deref())
         .with_context(|| format!("the planner needs the package index in {}", dir.display()))?;
-    Ok(ix.plan(request, crate::agent_cmds::llm_config(&cfg)?.as_ref()))
+    Ok(ix.plan(request, crate::agent_client::llm_config(&cfg)?.as_ref()))
 }
 
 /// `rast plan`.
@@ -69,7 +90,7 @@ fn show(p: &Plan) {
 }
 
 /// `rast "REQUEST"`.
-pub fn request_cmd(cli: &Cli, words: &[String], dry_run: bool) -> Result<ExitCode> {
+fn request_cmd(cli: &Cli, words: &[String], dry_run: bool) -> Result<ExitCode> {
     let req = words.join(" ");
     let loc = IndexLoc {
         index_dir: None,

@@ -18,8 +18,8 @@ use rast_snapshot::pkg::security::Feed;
 use rast_snapshot::{Rast, SnapId};
 
 use crate::args::{Cli, Command};
-use crate::commands::exit_of;
-use crate::pkg_cmds::{opts, report};
+use crate::output::exit_of;
+use crate::pkg_report::{opts, report};
 
 /// A parsed pacman-style command line.
 #[derive(Debug, PartialEq, Eq)]
@@ -182,7 +182,7 @@ impl PacArgs {
 /// Runs a parsed pacman-style command.
 pub fn run(p: &PacArgs) -> Result<ExitCode> {
     let cli = cli_of(p);
-    let r = crate::commands::open(&cli)?;
+    let r = crate::system::open(&cli)?;
     let n = r.target_or_current(p.snap)?;
     let has = |c: char| p.letters.contains(c);
     let query = |r: &Rast, flag: String| -> Result<ExitCode> {

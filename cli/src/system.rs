@@ -1,0 +1,93 @@
+//! The system rast manages, as every command group sees it: the opened tree
+//! ([`open`]), where the index and its sources live (on rastOS the current snapshot's
+//! databases and /etc, on plain Arch `/var/lib/pacman` and `/etc`), and where rast
+//! records its own runs. Bottom layer: imports only args and config.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use rast_snapshot::{Mode, Part, Rast};
+
+use crate::args::{Cli, IndexLoc};
+use crate::config;
+
+/// The tree at `--root`, saying so while it waits for the lock.
+pub fn open(cli: &Cli) -> Result<Rast> {
+    Ok(Rast::open(&cli.root)?.on_lock_wait(Box::new(|pid, what| {
+        eprintln!("rast: waiting for the tree lock held by pid {pid} ({what})…");
+    })))
+}
+
+/// What the defaults are derived from.
+pub struct System {
+    /// Root filesystem holding `usr/share/ast/db` (rastOS) or `var/lib/pacman`.
+    pub db_root: PathBuf,
+    pub db_rel: &'static str,
+    pub etc: PathBuf,
+    pub var: PathBuf,
+    pub snapshot: Option<String>,
+}
+
+pub fn system(cli: &Cli) -> System {
+    if let Ok(r) = Rast::open(&cli.root) {
+        let l = r.layout();
+        let current = r.current().ok().flatten();
+        match (l.mode, current) {
+            (Mode::TopLevel, Some(n)) => {
+                return System {
+                    db_root: l.part(Part::Rootfs, n),
+                    db_rel: rast_snapshot::layout::PACMAN_DB,
+                    etc: l.part(Part::Etc, n),
+                    var: l.root.join("@var"),
+                    snapshot: Some(n.to_string()),
+                }
+            }
+            (Mode::Live, n) => {
+                return System {
+                    db_root: cli.root.clone(),
+                    db_rel: rast_snapshot::layout::PACMAN_DB,
+                    etc: cli.root.join("etc"),
+                    var: cli.root.join("var"),
+                    snapshot: n.map(|n| n.to_string()),
+                }
+            }
+            _ => {}
+        }
+    }
+    System {
+        db_root: cli.root.clone(),
+        db_rel: "var/lib/pacman",
+        etc: cli.root.join("etc"),
+        var: cli.root.join("var"),
+        snapshot: None,
+    }
+}
+
+/// The index directory `loc` (or the config, or the system default) names.
+pub fn resolve_index_dir(cli: &Cli, loc: &IndexLoc) -> Result<PathBuf> {
+    let cfg = config::load(&config::path())?;
+    Ok(index_dir(loc, &cfg, &system(cli)))
+}
+
+/// Where the default index sources live (sync and local databases, /etc): what the
+/// agent watches to know the index is stale.
+pub fn source_paths(cli: &Cli) -> Vec<PathBuf> {
+    let sys = system(cli);
+    let db = sys.db_root.join(sys.db_rel);
+    [db.join("sync"), db.join("local"), sys.etc]
+        .into_iter()
+        .filter(|p| p.is_dir())
+        .collect()
+}
+
+pub fn index_dir(loc: &IndexLoc, cfg: &config::Config, sys: &System) -> PathBuf {
+    loc.index_dir
+        .clone()
+        .or_else(|| cfg.index.dir.clone())
+        .unwrap_or_else(|| sys.var.join("lib/rast/index"))
+}
+
+/// Where `rast backup run` records its outcome (the agent reads it too).
+pub fn last_run_path(cli: &Cli) -> Result<PathBuf> {
+    Ok(open(cli)?.layout().rast_dir().join("backup-last-run.json"))
+}
