@@ -558,6 +558,13 @@ pub struct SearchArgs {
     pub kind: Option<String>,
     #[command(flatten)]
     pub loc: IndexLoc,
+    /// Search every host of the fleet's Qdrant collection, grouped by host
+    /// (needs `[index] backend = "qdrant"`; `--limit` is then per host).
+    #[arg(long)]
+    pub fleet: bool,
+    /// Only this host of the fleet (repeatable; implies --fleet).
+    #[arg(long = "host", value_name = "NAME")]
+    pub hosts: Vec<String>,
     /// What to look for (words or a phrase).
     #[arg(value_name = "QUERY", required = true, num_args = 1..)]
     pub query: Vec<String>,

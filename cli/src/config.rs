@@ -14,6 +14,7 @@
 //! url = "http://127.0.0.1:6334"   # qdrant
 //! collection = "rast"
 //! api_key_env = "QDRANT_API_KEY"  # the key is read from this environment variable
+//! host = "web-01"                 # name in the fleet [default: the indexed /etc/hostname]
 //! allow = ["/etc/sudoers.d/10-wheel"]   # index these even if not world-readable
 //! ```
 
@@ -97,6 +98,8 @@ pub struct IndexConfig {
     pub url: Option<String>,
     pub collection: Option<String>,
     pub api_key_env: Option<String>,
+    /// This machine's name in a fleet collection [default: the indexed /etc/hostname].
+    pub host: Option<String>,
     #[serde(default)]
     pub allow: Vec<PathBuf>,
 }

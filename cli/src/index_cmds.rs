@@ -34,10 +34,7 @@ fn backend(cfg: &config::Config, sys: &System) -> Result<Backend> {
                 .api_key_env
                 .clone()
                 .unwrap_or_else(|| "QDRANT_API_KEY".into());
-            let host = nix::unistd::gethostname()
-                .ok()
-                .and_then(|h| h.into_string().ok())
-                .unwrap_or_else(|| "localhost".into());
+            let host = host_name(cfg, sys)?;
             Ok(Backend::Qdrant(QdrantConfig {
                 url,
                 collection: cfg
@@ -52,6 +49,24 @@ fn backend(cfg: &config::Config, sys: &System) -> Result<Backend> {
         }
         Some(other) => bail!("unknown [index] backend {other:?}: use \"embedded\" or \"qdrant\""),
     }
+}
+
+/// The host's name in a fleet: `[index] host`, else the indexed system's
+/// /etc/hostname, else the kernel's host name.
+fn host_name(cfg: &config::Config, sys: &System) -> Result<String> {
+    let name = match &cfg.index.host {
+        Some(h) => h.trim().to_string(),
+        None => std::fs::read_to_string(sys.etc.join("hostname"))
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .or_else(|| nix::unistd::gethostname().ok()?.into_string().ok())
+            .unwrap_or_else(|| "localhost".into()),
+    };
+    if !rast_pkgindex::qdrant::valid_host(&name) {
+        bail!("host name {name:?} cannot name this machine in the fleet: set [index] host = \"NAME\" (letters, digits, '.', '_', '-')");
+    }
+    Ok(name)
 }
 
 fn encoder(loc: &IndexLoc) -> Result<rast_embeddings::Encoder> {
@@ -91,6 +106,9 @@ pub fn index(cli: &Cli, cmd: &IndexCommand) -> Result<ExitCode> {
                     st.packages, st.configs
                 );
                 println!("model:     {} ({} vectors store)", st.model, st.backend);
+                if let Some(h) = &st.host {
+                    println!("host:      {h} (its name in the fleet collection)");
+                }
                 println!("built:     {when}");
                 println!("size:      {:.1} MiB", st.bytes_on_disk as f64 / 1048576.0);
                 for s in &st.sources {
@@ -162,6 +180,20 @@ pub fn index(cli: &Cli, cmd: &IndexCommand) -> Result<ExitCode> {
                     0.0
                 };
                 println!("embedded {} new or changed documents ({rate:.0}/s), removed {}, {:.2} s in all", report.embedded, report.removed, report.seconds);
+                if let Some(f) = &report.fleet {
+                    println!(
+                        "fleet: wrote {} and deleted {} points of host {} in collection {}{}",
+                        f.written,
+                        f.deleted,
+                        f.host,
+                        f.collection,
+                        if f.republished {
+                            " (everything republished)"
+                        } else {
+                            ""
+                        }
+                    );
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -217,6 +249,9 @@ pub fn search(cli: &Cli, a: &SearchArgs, force_kind: Option<Kind>) -> Result<Exi
         (None, None) => None,
     };
     let query = a.query.join(" ");
+    if a.fleet || !a.hosts.is_empty() {
+        return fleet_search(cli, a, &cfg, &sys, &query, kind);
+    }
     // A running agent has the model loaded already.
     let hits =
         match crate::agent_client::search_via_agent(&cli.root, &a.loc, &cfg, &query, a.limit, kind)
@@ -261,6 +296,81 @@ pub fn search(cli: &Cli, a: &SearchArgs, force_kind: Option<Kind>) -> Result<Exi
                     }
                 }
             }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--fleet` / `--host`: every (or the named) host of the Qdrant collection,
+/// grouped by host: `HOST  /etc/ssh/sshd_config:32  PermitRootLogin yes`.
+fn fleet_search(
+    cli: &Cli,
+    a: &SearchArgs,
+    cfg: &config::Config,
+    sys: &System,
+    query: &str,
+    kind: Option<Kind>,
+) -> Result<ExitCode> {
+    let Backend::Qdrant(qcfg) = backend(cfg, sys)? else {
+        bail!("--fleet searches the fleet's Qdrant collection: set [index] backend = \"qdrant\" and url in {}", config::path().display());
+    };
+    for h in &a.hosts {
+        if !rast_pkgindex::qdrant::valid_host(h) {
+            bail!("--host {h:?}: not a host name (letters, digits, '.', '_', '-')");
+        }
+    }
+    let groups = rast_pkgindex::fleet::search(
+        &qcfg,
+        &encoder(&a.loc)?,
+        &rast_pkgindex::fleet::Ask {
+            query,
+            kind,
+            hosts: &a.hosts,
+            per_host: a.limit.clamp(1, 100),
+            max_hosts: 1000,
+        },
+    )?;
+    if cli.json {
+        let hits: Vec<serde_json::Value> = groups
+            .iter()
+            .flat_map(|g| {
+                g.hits.iter().map(move |h| {
+                    let mut v = serde_json::to_value(h).expect("hit");
+                    v["host"] = json!(g.host);
+                    v
+                })
+            })
+            .collect();
+        print_json(&json!({ "query": query, "hosts": groups.len(), "results": hits }));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if groups.iter().all(|g| g.hits.is_empty()) {
+        eprintln!("rast: nothing found for {query:?} on any host");
+        return Ok(ExitCode::FAILURE);
+    }
+    let width = groups.iter().map(|g| g.host.len()).max().unwrap_or(0);
+    for g in &groups {
+        for f in &g.hits {
+            let h = &f.hit;
+            let (place, line) = match h.kind {
+                Kind::Config => {
+                    let (n, best) = f
+                        .line
+                        .clone()
+                        .unwrap_or((h.lines.unwrap_or((0, 0)).0, String::new()));
+                    (format!("{}:{n}", h.name), best)
+                }
+                Kind::Package => (
+                    format!(
+                        "{} {}{}",
+                        h.name,
+                        h.version.as_deref().unwrap_or(""),
+                        if h.installed { " [installed]" } else { "" }
+                    ),
+                    h.snippet.clone(),
+                ),
+            };
+            println!("{:width$}  {place}  {line}", g.host);
         }
     }
     Ok(ExitCode::SUCCESS)

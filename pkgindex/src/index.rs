@@ -54,6 +54,9 @@ pub struct State {
     pub sources: Vec<String>,
     /// id → (content hash, embedding-text hash).
     pub docs: BTreeMap<String, (String, String)>,
+    /// The host name published to a Qdrant collection (Qdrant backend only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 /// What a build did.
@@ -69,6 +72,20 @@ pub struct BuildReport {
     pub skipped_unreadable_files: usize,
     pub seconds: f64,
     pub embed_seconds: f64,
+    /// Qdrant backend: points written to the fleet collection, and as which host.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<FleetReport>,
+}
+
+/// What a build published to the fleet collection.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FleetReport {
+    pub host: String,
+    pub collection: String,
+    pub written: usize,
+    pub deleted: usize,
+    /// Everything was written again (first build, lost state, wiped collection).
+    pub republished: bool,
 }
 
 /// Progress of a build, for bars.
@@ -134,11 +151,11 @@ pub fn collect(src: &Sources) -> Result<(Vec<Doc>, WalkReport)> {
     Ok((docs, report))
 }
 
-fn open_store(dir: &Path, backend: &Backend, dim: usize) -> Result<Box<dyn VectorStore>> {
-    Ok(match backend {
-        Backend::Flat => Box::new(FlatStore::open(dir, dim)?),
-        Backend::Qdrant(cfg) => Box::new(QdrantStore::connect(cfg.clone(), dim)?),
-    })
+/// The vectors this host searches: always the embedded store in the index directory
+/// — with the Qdrant backend too, so searching this host never needs the server
+/// (Qdrant holds a copy for `--fleet` queries).
+fn open_store(dir: &Path, dim: usize) -> Result<Box<dyn VectorStore>> {
+    Ok(Box::new(FlatStore::open(dir, dim)?))
 }
 
 fn backend_name(b: &Backend) -> String {
@@ -167,6 +184,18 @@ pub fn build(
     {
         state.docs.clear(); // different model or store: everything is new
     }
+    // The fleet copy: connect first (a server that is down fails the build before
+    // any work), and republish everything when the collection does not hold exactly
+    // what the local state says it does (wiped, or another host name).
+    let mut fleet = match backend {
+        Backend::Flat => None,
+        Backend::Qdrant(cfg) => {
+            let q = QdrantStore::connect(cfg.clone(), enc.dim())?;
+            let same_host = state.host.as_deref() == Some(cfg.host.as_str());
+            let republish = !same_host || q.count()? != state.docs.len();
+            Some((q, republish))
+        }
+    };
     let ids: std::collections::HashSet<&str> = docs.iter().map(|d| d.id.as_str()).collect();
     let removed: Vec<String> = state
         .docs
@@ -209,13 +238,27 @@ pub fn build(
         })
         .map_err(|e| Error::Index(e.to_string()))?;
     let embed_seconds = te.elapsed().as_secs_f64();
-    let mut store = open_store(dir, backend, enc.dim())?;
+    let mut store = FlatStore::open(dir, enc.dim())?;
     if !vecs.is_empty() || !removed.is_empty() {
         store.apply(
             to_embed.iter().map(|d| d.id.clone()).zip(vecs).collect(),
             &removed,
         )?;
     }
+    let fleet_report = match (&mut fleet, backend) {
+        (Some((q, republish)), Backend::Qdrant(cfg)) => {
+            let all = *republish;
+            let written = publish(q, &store, &docs, &to_embed, &to_rewrite, &removed, all)?;
+            Some(FleetReport {
+                host: cfg.host.clone(),
+                collection: cfg.collection.clone(),
+                written,
+                deleted: removed.len(),
+                republished: all,
+            })
+        }
+        _ => None,
+    };
     let bm = Bm25::open_or_create(&dir.join("bm25"))?;
     let mut w = bm.writer()?;
     for id in &removed {
@@ -230,6 +273,10 @@ pub fn build(
     state.model = rast_embeddings::MODEL_NAME.into();
     state.dim = enc.dim();
     state.backend = backend_id;
+    state.host = match backend {
+        Backend::Flat => None,
+        Backend::Qdrant(cfg) => Some(cfg.host.clone()),
+    };
     state.built_at = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -264,7 +311,67 @@ pub fn build(
         skipped_unreadable_files: walk.skipped_unreadable,
         seconds: t0.elapsed().as_secs_f64(),
         embed_seconds,
+        fleet: fleet_report,
     })
+}
+
+/// Writes this build's changes to the fleet collection: changed documents (every
+/// document when `all`), their vectors from the embedded store, removed ones deleted;
+/// after writing everything, the host's points of older builds are deleted too.
+fn publish(
+    q: &mut QdrantStore,
+    store: &FlatStore,
+    docs: &[Doc],
+    to_embed: &[&Doc],
+    to_rewrite: &[&Doc],
+    removed: &[String],
+    all: bool,
+) -> Result<usize> {
+    let lens: Vec<usize> = docs
+        .iter()
+        .map(|d| crate::sparse::len(&crate::sparse::doc_text(d)))
+        .collect();
+    let avg_len = lens.iter().sum::<usize>() as f32 / lens.len().max(1) as f32;
+    let build = format!(
+        "{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    );
+    let changed: Vec<&Doc> = if all {
+        docs.iter().collect()
+    } else {
+        let mut seen = std::collections::HashSet::new();
+        to_embed
+            .iter()
+            .chain(to_rewrite)
+            .copied()
+            .filter(|d| seen.insert(d.id.as_str()))
+            .collect()
+    };
+    for chunk in changed.chunks(512) {
+        let vecs: Vec<Vec<f32>> = chunk
+            .iter()
+            .map(|d| {
+                store.get(&d.id).ok_or_else(|| {
+                    Error::Index(format!("no vector for {} in the embedded store", d.id))
+                })
+            })
+            .collect::<Result<_>>()?;
+        let batch: Vec<(&Doc, &[f32])> = chunk
+            .iter()
+            .copied()
+            .zip(vecs.iter().map(Vec::as_slice))
+            .collect();
+        q.put(&batch, avg_len, &build)?;
+    }
+    q.delete(removed)?;
+    if all {
+        q.delete_stale(&build)?;
+    }
+    Ok(changed.len())
 }
 
 /// Summary for `rast index status`.
@@ -278,6 +385,8 @@ pub struct Status {
     pub built_at: u64,
     pub sources: Vec<String>,
     pub bytes_on_disk: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 pub fn status(dir: &Path) -> Result<Status> {
@@ -307,6 +416,7 @@ pub fn status(dir: &Path) -> Result<Status> {
         built_at: s.built_at,
         sources: s.sources,
         bytes_on_disk: bytes,
+        host: s.host,
     })
 }
 
@@ -347,8 +457,9 @@ impl Searcher {
                 "run `rast index build` first".into(),
             ));
         }
+        let _ = backend; // local search never needs the fleet server
         let bm25 = Bm25::open(&dir.join("bm25"))?;
-        let vectors = open_store(dir, backend, encoder.dim())?;
+        let vectors = open_store(dir, encoder.dim())?;
         Ok(Searcher {
             bm25,
             vectors,

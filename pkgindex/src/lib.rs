@@ -18,11 +18,13 @@ pub mod catalog;
 pub mod desc;
 pub mod doc;
 pub mod etcwalk;
+pub mod fleet;
 pub mod index;
 pub mod pacdb;
 pub mod qdrant;
 pub mod rank;
 pub mod secrets;
+pub mod sparse;
 pub mod vectors;
 
 use std::path::PathBuf;
