@@ -128,22 +128,16 @@ pub fn plan_via_agent(root: &Path, loc: &IndexLoc, request: &str) -> Option<Plan
     Some(plan)
 }
 
-/// Search hits from the running agent (the embedded vector store only: a Qdrant
-/// backend is searched in-process, as configured).
+/// Search hits for this host from the running agent. This host's search is always its
+/// embedded index (the Qdrant backend only adds the fleet copy), so a warm agent can
+/// answer whatever the backend; `--fleet` queries go to the collection in-process.
 pub fn search_via_agent(
     root: &Path,
     loc: &IndexLoc,
-    cfg: &Config,
     query: &str,
     limit: usize,
     kind: Option<Kind>,
 ) -> Option<Vec<Hit>> {
-    if !matches!(
-        cfg.index.backend.as_deref(),
-        None | Some("embedded") | Some("flat")
-    ) {
-        return None;
-    }
     let v = ask_agent(
         root,
         loc,

@@ -253,16 +253,15 @@ pub fn search(cli: &Cli, a: &SearchArgs, force_kind: Option<Kind>) -> Result<Exi
         return fleet_search(cli, a, &cfg, &sys, &query, kind);
     }
     // A running agent has the model loaded already.
-    let hits =
-        match crate::agent_client::search_via_agent(&cli.root, &a.loc, &cfg, &query, a.limit, kind)
-        {
-            Some(h) => h,
-            None => {
-                let dir = index_dir(&a.loc, &cfg, &sys);
-                let searcher = Searcher::open(&dir, &backend(&cfg, &sys)?, encoder(&a.loc)?)?;
-                searcher.search(&query, a.limit, kind)?
-            }
-        };
+    let hits = match crate::agent_client::search_via_agent(&cli.root, &a.loc, &query, a.limit, kind)
+    {
+        Some(h) => h,
+        None => {
+            let dir = index_dir(&a.loc, &cfg, &sys);
+            let searcher = Searcher::open(&dir, &backend(&cfg, &sys)?, encoder(&a.loc)?)?;
+            searcher.search(&query, a.limit, kind)?
+        }
+    };
     if cli.json {
         print_json(&json!({ "query": query, "results": hits }));
     } else if hits.is_empty() {
