@@ -771,3 +771,82 @@ fn configured_job_run_schedule_and_bwlimit() {
         "limit not applied: {v}"
     );
 }
+
+#[test]
+fn verify_checks_the_whole_chain_a_restore_needs() {
+    let b = Bk::new();
+    let full = b.create(&[])["id"].as_str().unwrap().to_string();
+    b.change(1);
+    let incr = b.create(&[]);
+    assert_eq!(incr["parent"].as_str(), Some(full.as_str()));
+    let incr = incr["id"].as_str().unwrap().to_string();
+    let verify = |id: &str, extra: &[&str]| {
+        let mut a = vec!["backup", "verify", id, "--to", &b.url];
+        a.extend_from_slice(extra);
+        b.run(&a)
+    };
+    let read = ["--read-data", "--identity", b.identity.to_str().unwrap()];
+    let out = verify(&incr, &read);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains(&format!("{full}: ok")) && text.contains(&format!("{incr}: ok")),
+        "the parent is verified too: {text}"
+    );
+    // One flipped bit in the full backup: verifying the incremental says so, and why.
+    let dir = b.fs.dir.path().join("store").join(&full);
+    let obj = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "age"))
+        .unwrap();
+    let orig = std::fs::read(&obj).unwrap();
+    let mut bad = orig.clone();
+    bad[orig.len() / 2] ^= 0x10;
+    std::fs::write(&obj, &bad).unwrap();
+    for extra in [&read[..], &[]] {
+        let out = verify(&incr, extra);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(1), "{text}");
+        assert!(text.contains(&format!("{full}: DAMAGED")), "{text}");
+        assert!(
+            text.contains(&format!(
+                "{incr} cannot be restored: its chain needs {full}, which is damaged"
+            )),
+            "{text}"
+        );
+    }
+    let v: Value = serde_json::from_slice(
+        &b.run(&["--json", "backup", "verify", "--all", "--to", &b.url])
+            .stdout,
+    )
+    .unwrap();
+    let chains = v["chains"].as_array().unwrap();
+    assert_eq!(chains.len(), 2, "{v}");
+    assert!(chains.iter().all(|c| c["restorable"] == false), "{v}");
+    assert_eq!(
+        v["verified"].as_array().unwrap().len(),
+        2,
+        "each backup verified once"
+    );
+    // What verify said is what restore finds.
+    let (_, r) = b.restore_into(&incr);
+    assert!(!r.status.success());
+    std::fs::write(&obj, &orig).unwrap();
+    assert!(verify(&incr, &read).status.success());
+    // A parent whose manifest is gone: the incremental cannot be restored either.
+    let manifest = dir.join("manifest.json");
+    let saved = std::fs::read(&manifest).unwrap();
+    std::fs::remove_file(&manifest).unwrap();
+    let out = verify(&incr, &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(&format!(
+            "{incr} cannot be restored: its chain needs {full}, which is missing or incomplete"
+        )),
+        "{text}"
+    );
+    std::fs::write(&manifest, saved).unwrap();
+}

@@ -402,6 +402,74 @@ pub async fn verify(
     })
 }
 
+/// Result of verifying what restoring one backup needs: its whole chain.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChainVerified {
+    pub id: String,
+    /// Every backup of the chain was verified and is intact: a restore would succeed.
+    pub restorable: bool,
+    /// Each backup of the chain, parents first.
+    pub links: Vec<Verified>,
+    /// Why the chain cannot be restored (a missing parent, a damaged link).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Verifies `id` and every backup before it in its chain, parents first ([`verify`]
+/// on each): `verify` says ok only when a restore of `id` would find every object
+/// it needs intact. `cache` holds results already computed (for `verify --all`).
+pub async fn verify_chain(
+    t: &Target,
+    id: &str,
+    identities: Option<&[age::x25519::Identity]>,
+    cache: &mut std::collections::HashMap<String, Verified>,
+) -> Result<ChainVerified> {
+    let manifests = match chain(t, id).await {
+        Ok(m) => m,
+        Err(Error::Damaged { reason, .. }) => {
+            return Ok(ChainVerified {
+                id: id.into(),
+                restorable: false,
+                links: Vec::new(),
+                reason: Some(format!("{id} cannot be restored: {reason}")),
+            })
+        }
+        Err(e) => return Err(e),
+    };
+    let mut links = Vec::new();
+    for m in &manifests {
+        let v = match cache.get(&m.id) {
+            Some(v) => v.clone(),
+            None => {
+                let v = verify(t, &m.id, identities).await?;
+                cache.insert(m.id.clone(), v.clone());
+                v
+            }
+        };
+        links.push(v);
+    }
+    let damaged: Vec<&str> = links
+        .iter()
+        .filter(|v| !v.ok)
+        .map(|v| v.id.as_str())
+        .collect();
+    let reason = match damaged.as_slice() {
+        [] => None,
+        [one] if *one == id => Some(format!("{id} is damaged: it cannot be restored")),
+        some => Some(format!(
+            "{id} cannot be restored: its chain needs {}, which {} damaged",
+            some.join(", "),
+            if some.len() == 1 { "is" } else { "are" }
+        )),
+    };
+    Ok(ChainVerified {
+        id: id.into(),
+        restorable: reason.is_none(),
+        links,
+        reason,
+    })
+}
+
 /// Restores `id` (and the chain before it) into the btrfs directory `into`; returns
 /// the restored subvolume. A subvolume already there and complete (read-only, with a
 /// received UUID) is not received again; one left half-received by an interrupted

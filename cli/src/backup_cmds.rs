@@ -568,27 +568,47 @@ pub fn backup(cli: &Cli, cmd: &BackupCommand) -> Result<ExitCode> {
             } else {
                 vec![id.clone().expect("clap")]
             };
+            // Each backup is verified once; each named one with its whole chain, so
+            // "ok" means a restore would find everything it needs.
+            let mut cache = std::collections::HashMap::new();
             let mut ok = true;
             let mut out = Vec::new();
             for w in which {
-                let v = rt.block_on(engine::verify(&tg, &w, ids.as_deref()))?;
-                ok &= v.ok;
-                if !cli.json {
-                    println!(
-                        "{}: {} ({} chunks{})",
-                        v.id,
-                        if v.ok { "ok" } else { "DAMAGED" },
-                        v.chunks,
-                        if v.read_data { ", data read" } else { "" }
-                    );
-                    for p in &v.problems {
-                        println!("  {p}");
-                    }
-                }
-                out.push(v);
+                let c = rt.block_on(engine::verify_chain(&tg, &w, ids.as_deref(), &mut cache))?;
+                ok &= c.restorable;
+                out.push(c);
             }
             if cli.json {
-                print_json(&json!({ "verified": out }));
+                // `verified`: every backup checked once; `chains`: per backup asked for.
+                let mut seen = std::collections::BTreeSet::new();
+                let verified: Vec<&engine::Verified> = out
+                    .iter()
+                    .flat_map(|c| &c.links)
+                    .filter(|v| seen.insert(v.id.clone()))
+                    .collect();
+                print_json(&json!({ "verified": verified, "chains": out }));
+            } else {
+                let mut printed = std::collections::BTreeSet::new();
+                for c in &out {
+                    for v in &c.links {
+                        if !printed.insert(v.id.clone()) {
+                            continue;
+                        }
+                        println!(
+                            "{}: {} ({} chunks{})",
+                            v.id,
+                            if v.ok { "ok" } else { "DAMAGED" },
+                            v.chunks,
+                            if v.read_data { ", data read" } else { "" }
+                        );
+                        for p in &v.problems {
+                            println!("  {p}");
+                        }
+                    }
+                    if let Some(r) = &c.reason {
+                        println!("{r}");
+                    }
+                }
             }
             return Ok(if ok {
                 ExitCode::SUCCESS
