@@ -599,17 +599,25 @@ fn kill_9_during_restore_then_restore_again() {
         ));
         let _ = child.kill();
         child.wait().unwrap();
-        // The orphaned `btrfs receive` ends once its input does.
-        for _ in 0..100 {
-            let busy = Command::new("pgrep")
+        // `btrfs receive` dies with rast (PR_SET_PDEATHSIG), not when its input runs dry.
+        let receiving = || {
+            Command::new("pgrep")
                 .args(["-f", &format!("btrfs receive -q {}", into.display())])
                 .output()
-                .unwrap();
-            if !busy.status.success() {
+                .unwrap()
+                .status
+                .success()
+        };
+        for _ in 0..20 {
+            if !receiving() {
                 break;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        assert!(
+            !receiving(),
+            "btrfs receive outlived the killed rast by 1 s"
+        );
         if dest.exists() && !read_only(&dest) {
             half += 1;
         }

@@ -103,7 +103,7 @@ pub async fn create(
     let expected = have.clone();
     let (level, chunk_size) = (p.zstd_level, p.chunk_size);
     let reader = tokio::task::spawn_blocking(move || -> Result<()> {
-        let mut child = Command::new("btrfs")
+        let mut child = crate::child::die_with_parent(&mut Command::new("btrfs"))
             .args(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -573,7 +573,7 @@ async fn receive_one(
     progress: &mut dyn FnMut(u64),
 ) -> Result<()> {
     use futures::StreamExt;
-    let mut child = Command::new("btrfs")
+    let mut child = crate::child::die_with_parent(&mut Command::new("btrfs"))
         .arg("receive")
         .arg("-q")
         .arg(into)

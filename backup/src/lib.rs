@@ -17,6 +17,7 @@
 //! public data (a machine may hold no identity); pruning never deletes a backup a kept
 //! one depends on; a restore judges completeness by the flags `btrfs receive` sets only at its end and deletes what it left half-received (see `engine::restore`).
 
+mod child;
 pub mod engine;
 pub mod format;
 pub mod keys;
