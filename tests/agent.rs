@@ -633,3 +633,67 @@ fn the_llm_backend_is_asked_only_when_unsure_and_checked_like_any_plan() {
         "an unsafe request was sent to the LLM"
     );
 }
+
+#[test]
+fn silent_greedy_and_garbled_clients_are_handled() {
+    let ix = arch2022_index();
+    let cfgdir = tempfile::tempdir().unwrap();
+    let cfg = cfgdir.path().join("agent.toml");
+    std::fs::write(
+        &cfg,
+        "[agent]\nidle_timeout = \"1s\"\nmax_connections_per_user = 2\n",
+    )
+    .unwrap();
+    let a = Agent::start(
+        &["--index-dir", ix.to_str().unwrap(), "--no-watch"],
+        &[("RAST_CONFIG", cfg.to_str().unwrap())],
+    );
+    // A line that is not JSON is answered bad_request; silence then closes the line.
+    let mut s = std::os::unix::net::UnixStream::connect(&a.socket).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    use std::io::{BufRead, Write};
+    s.write_all(b"hello agent\n").unwrap();
+    let mut r = std::io::BufReader::new(s.try_clone().unwrap());
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert!(line.contains("bad_request"), "{line}");
+    let t0 = std::time::Instant::now();
+    line.clear();
+    r.read_line(&mut line).unwrap();
+    assert!(line.contains("no request for 1 s"), "{line}");
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    line.clear();
+    assert_eq!(r.read_line(&mut line).unwrap(), 0, "closed after telling");
+    // An unprivileged user gets two connections; the third is refused, the first works.
+    let script = "import socket,sys\nss=[]\nfor i in range(3):\n  s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); ss.append(s)\nrefused=ok=0\nfor s in ss:\n  s.settimeout(5)\n  try:\n    s.sendall(b'{\"method\":\"status\"}\\n')\n  except OSError:\n    pass\n  l=s.recv(65536).decode()\n  if 'already has 2 connections' in l and 'unavailable' in l:\n    refused+=1\n  elif '\"ok\":true' in l:\n    ok+=1\nprint(refused, ok)\n";
+    let out = Command::new("setpriv")
+        .args([
+            "--reuid",
+            &NOBODY.to_string(),
+            "--regid",
+            &GID.to_string(),
+            "--clear-groups",
+            "--",
+            // Debian's interpreter: the one on root's PATH may sit under /root.
+            "/usr/bin/python3",
+            "-c",
+            script,
+        ])
+        .arg(&a.socket)
+        .current_dir("/")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.trim(), "1 2", "one refused, two served");
+    // Root is not limited.
+    let many: Vec<_> = (0..5)
+        .map(|_| std::os::unix::net::UnixStream::connect(&a.socket).unwrap())
+        .collect();
+    assert!(a.try_status().is_some());
+    drop(many);
+}

@@ -222,6 +222,15 @@ fn serve(
         refresh_argv,
         llm: llm_config(cfg)?,
         backup,
+        idle_timeout: match cfg.agent.idle_timeout.as_deref() {
+            Some(d) => humantime::parse_duration(d)
+                .with_context(|| format!("[agent] idle_timeout {d:?}"))?,
+            None => DaemonConfig::IDLE_TIMEOUT,
+        },
+        max_conns_per_user: cfg
+            .agent
+            .max_connections_per_user
+            .unwrap_or(DaemonConfig::MAX_CONNS_PER_USER),
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -6,6 +6,8 @@
 //! [agent]
 //! socket = "/run/rast/agent.sock"
 //! group = "rast"
+//! idle_timeout = "5m"             # a silent connection is closed
+//! max_connections_per_user = 32   # per unprivileged uid
 //! [planner]
 //! llm_url = "http://127.0.0.1:8080/v1"   # optional; off when absent
 //! [index]
@@ -47,6 +49,10 @@ pub struct AgentConfig {
     pub debounce: Option<String>,
     /// Watch pacman's databases and /etc (default true).
     pub watch: Option<bool>,
+    /// Close a connection silent this long [default: 5m].
+    pub idle_timeout: Option<String>,
+    /// Connections one unprivileged user may hold open [default: 32].
+    pub max_connections_per_user: Option<usize>,
 }
 
 /// `[planner]`: the optional LLM backend (off unless `llm_url` is set).

@@ -1,5 +1,8 @@
 //! One client connection: who it is (SO_PEERCRED), then request lines in, response
-//! lines out, until the client closes or the agent shuts down.
+//! lines out, until the client closes, the agent shuts down, or the client stays
+//! silent for `idle_timeout` (told so, then closed). An unprivileged uid holds at
+//! most `max_conns_per_user` connections; the next one is answered `unavailable` and
+//! closed. A line that is not a JSON request is answered `bad_request`.
 
 use std::sync::Arc;
 
@@ -33,9 +36,35 @@ pub async fn handle(shared: Arc<Shared>, stream: UnixStream) {
     };
     tracing::debug!(uid = peer.uid, pid = ?peer.pid, "connection");
     let mut framed = Framed::new(stream, LinesCodec::new_with_max_length(MAX_LINE));
+    let _slot = match Slot::take(&shared, peer) {
+        Ok(s) => s,
+        Err(limit) => {
+            tracing::info!(uid = peer.uid, limit, "connection refused: per-user limit");
+            let _ = framed
+                .send(line_of(&Response::err(
+                    ErrorCode::Unavailable,
+                    format!(
+                        "uid {} already has {limit} connections open to the agent",
+                        peer.uid
+                    ),
+                )))
+                .await;
+            return;
+        }
+    };
+    let idle = shared.cfg.idle_timeout;
     loop {
         let line = tokio::select! {
             _ = shared.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(idle) => {
+                let _ = framed
+                    .send(line_of(&Response::err(
+                        ErrorCode::BadRequest,
+                        format!("no request for {} s; closing", idle.as_secs()),
+                    )))
+                    .await;
+                return;
+            }
             l = framed.next() => l,
         };
         let resp = match line {
@@ -60,6 +89,46 @@ pub async fn handle(shared: Arc<Shared>, stream: UnixStream) {
         };
         if framed.send(line_of(&resp)).await.is_err() {
             return;
+        }
+    }
+}
+
+/// One unprivileged uid's place among its connections; given back when dropped.
+struct Slot<'a> {
+    shared: &'a Shared,
+    uid: Option<u32>,
+}
+
+impl<'a> Slot<'a> {
+    /// A place for `peer`, or the limit it is at.
+    fn take(shared: &'a Shared, peer: Peer) -> Result<Slot<'a>, usize> {
+        if peer.privileged {
+            return Ok(Slot { shared, uid: None });
+        }
+        let limit = shared.cfg.max_conns_per_user;
+        let mut m = shared.conns_per_uid.lock().expect("conns");
+        let n = m.entry(peer.uid).or_default();
+        if *n >= limit {
+            return Err(limit);
+        }
+        *n += 1;
+        Ok(Slot {
+            shared,
+            uid: Some(peer.uid),
+        })
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if let Some(uid) = self.uid {
+            let mut m = self.shared.conns_per_uid.lock().expect("conns");
+            if let Some(n) = m.get_mut(&uid) {
+                *n -= 1;
+                if *n == 0 {
+                    m.remove(&uid);
+                }
+            }
         }
     }
 }

@@ -46,6 +46,17 @@ pub struct DaemonConfig {
     pub refresh_argv: Vec<String>,
     pub llm: Option<LlmConfig>,
     pub backup: Option<BackupJob>,
+    /// A connection that sends nothing for this long is told so and closed.
+    pub idle_timeout: Duration,
+    /// Open connections one unprivileged uid may hold (root and the agent's own uid
+    /// are not limited).
+    pub max_conns_per_user: usize,
+}
+
+impl DaemonConfig {
+    /// Defaults for the connection limits: 5 minutes idle, 32 per user.
+    pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+    pub const MAX_CONNS_PER_USER: usize = 32;
 }
 
 /// The scheduled backup job.
@@ -95,6 +106,8 @@ struct Shared {
     index_state: Mutex<IndexState>,
     backup_state: Mutex<BackupState>,
     counters: Mutex<BTreeMap<&'static str, u64>>,
+    /// Open connections per unprivileged uid.
+    conns_per_uid: Mutex<std::collections::HashMap<u32, usize>>,
     refresh_now: tokio::sync::Notify,
     backup_now: tokio::sync::Notify,
     shutdown: CancellationToken,
@@ -124,6 +137,7 @@ pub async fn serve(cfg: DaemonConfig) -> Result<(), DaemonError> {
         index_state: Mutex::new(IndexState::default()),
         backup_state: Mutex::new(BackupState::default()),
         counters: Mutex::new(BTreeMap::new()),
+        conns_per_uid: Mutex::new(Default::default()),
         refresh_now: tokio::sync::Notify::new(),
         backup_now: tokio::sync::Notify::new(),
         shutdown: CancellationToken::new(),
