@@ -1,10 +1,10 @@
-//! `rast index` and `rast search` on real Arch data (../shared/data): relevance gate,
+//! `rast index` and `rast search` on real Arch data (tests/data): relevance gate,
 //! planted secrets, incremental rebuilds, every sync-database form, config search.
 
 use std::path::Path;
 use std::process::Command;
 
-use rast_e2e::{arch2022_index, rast, rast_ok, shared};
+use rast_e2e::{arch2022_index, data, rast, rast_ok};
 use serde_json::Value;
 
 fn search(index: &Path, extra: &[&str], query: &str) -> Value {
@@ -26,7 +26,7 @@ fn names(v: &Value) -> Vec<String> {
 #[test]
 fn relevance_gate_on_the_dev_set() {
     let idx = arch2022_index();
-    let set = std::fs::read_to_string(shared().join("search-eval/dev.jsonl")).unwrap();
+    let set = std::fs::read_to_string(data().join("search-eval/dev.jsonl")).unwrap();
     let (mut hits, mut rr, mut n) = (0, 0.0, 0);
     for line in set.lines().filter(|l| !l.trim().is_empty()) {
         let case: Value = serde_json::from_str(line).unwrap();
@@ -95,11 +95,11 @@ fn results_have_the_documented_shape_and_exact_names_come_first() {
 
 #[test]
 fn every_sync_database_form_reads_the_same() {
-    let d = shared().join("data");
+    let d = data();
     // The same database as pacman may store it: gzip, plain tar, zstd, xz (the
     // misnamed real files are read in pkgindex/tests/real_dbs.rs).
     let tmp = tempfile::tempdir().unwrap();
-    let core = d.join("arch-sync-2022/core.db.tar.gz");
+    let core = d.join("arch-2022/core.db.tar.gz");
     let raw = tmp.path().join("core.tar");
     assert!(Command::new("sh")
         .arg("-c")
@@ -240,7 +240,7 @@ fn planted_secrets_never_reach_the_index_or_the_logs() {
     let etc = tmp.path().join("etc");
     assert!(Command::new("cp")
         .arg("-r")
-        .arg(shared().join("data/etc-arch-laptop"))
+        .arg(data().join("etc-arch-laptop"))
         .arg(&etc)
         .status()
         .unwrap()
@@ -300,7 +300,7 @@ fn planted_secrets_never_reach_the_index_or_the_logs() {
         .unwrap()
         .success());
     let idx = tmp.path().join("idx");
-    let core = shared().join("data/arch-sync-2022/core.db.tar.gz");
+    let core = data().join("arch-2022/core.db.tar.gz");
     let out = Command::new(rast_e2e::rast_bin())
         .args([
             "index",
@@ -383,8 +383,8 @@ fn walkdir(dir: &Path) -> Vec<std::path::PathBuf> {
 fn config_search_finds_etc_only() {
     let tmp = tempfile::tempdir().unwrap();
     let idx = tmp.path().join("idx");
-    let core = shared().join("data/arch-sync-2022/core.db.tar.gz");
-    let etc = shared().join("data/etc-arch-laptop");
+    let core = data().join("arch-2022/core.db.tar.gz");
+    let etc = data().join("etc-arch-laptop");
     rast_ok(&[
         "index",
         "build",

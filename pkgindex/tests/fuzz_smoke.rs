@@ -56,7 +56,7 @@ fn seed_db() -> Vec<u8> {
     // A real (small) sync database: the 2019 multilib-testing one.
     std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/arch-sync-2019/sync/multilib-testing.db"
+        "/../tests/data/arch-2019/sync/multilib-testing.db"
     ))
     .unwrap()
 }

@@ -39,17 +39,6 @@ pub fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
 }
 
-/// `../shared` beside the repository (real Arch data, read-only).
-pub fn shared() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
-    assert!(
-        p.join("data").is_dir(),
-        "{} is missing: these tests read the real Arch data in ../shared beside the repository",
-        p.display()
-    );
-    p
-}
-
 /// Runs `rast ARGS…` without a filesystem (index and search need none).
 pub fn rast(args: &[&str]) -> Output {
     Command::new(rast_bin())
