@@ -396,6 +396,69 @@ fn a_fleet_of_hosts_answers_by_host_on_a_real_qdrant() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("[index] host"));
 
+    // A warm agent answers --fleet queries the same (the model already loaded).
+    let sock = tmp.path().join("agent.sock");
+    let mut agent = Command::new(rast_e2e::target_profile_dir().join("rast-agent"))
+        .arg("--root")
+        .arg(&hosts[0].root)
+        .arg("--socket")
+        .arg(&sock)
+        .args(["--group", "0", "--no-watch", "--no-backups"])
+        .env("RAST_CONFIG", &cfg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let sock_env = sock.to_str().unwrap();
+    let status = |c: &Path| {
+        rast_at(
+            c,
+            &hosts[0].root,
+            &["--json", "agent", "status"],
+            &[("RAST_AGENT_SOCKET", sock_env)],
+        )
+    };
+    let t0 = std::time::Instant::now();
+    while !(status(&cfg).status.success()
+        && json_of(status(&cfg), "status")["agent"]["index"]["loaded"] == true)
+    {
+        assert!(t0.elapsed().as_secs() < 60, "the agent did not start");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let warm = json_of(
+        rast_at(
+            &cfg,
+            &hosts[1].root,
+            &[
+                "--json",
+                "config",
+                "search",
+                "--fleet",
+                "--limit",
+                "3",
+                "PermitRootLogin yes",
+            ],
+            &[("RAST_AGENT_SOCKET", sock_env)],
+        ),
+        "fleet search via the agent",
+    );
+    assert_eq!(
+        best_sshd_lines(&warm)["alpha"],
+        "PermitRootLogin yes",
+        "{warm}"
+    );
+    assert_eq!(
+        best_sshd_lines(&warm).into_keys().collect::<Vec<_>>(),
+        ["alpha", "bravo", "charlie", "delta", "delta-db"],
+        "{warm}"
+    );
+    assert_eq!(
+        json_of(status(&cfg), "status")["agent"]["requests"]["fleet_search"],
+        1
+    );
+    let _ = agent.kill();
+    let _ = agent.wait();
+
     // The server goes down: fleet work fails naming it; this host's search still works.
     q.stop();
     for args in [

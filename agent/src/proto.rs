@@ -40,6 +40,17 @@ pub enum Request {
         #[serde(default)]
         kind: Option<String>,
     },
+    /// A `--fleet` query over the Qdrant collection the agent's host publishes to,
+    /// grouped by host (`limit` per host; `hosts` empty: every host).
+    FleetSearch {
+        query: String,
+        #[serde(default = "default_limit")]
+        limit: usize,
+        #[serde(default)]
+        kind: Option<String>,
+        #[serde(default)]
+        hosts: Vec<String>,
+    },
     /// What the loaded index holds and when it was last refreshed.
     IndexStatus,
     /// The backup job: schedule, next run, last run, whether one is running.
@@ -66,6 +77,7 @@ impl Request {
             Request::Status => "status",
             Request::Plan { .. } => "plan",
             Request::Search { .. } => "search",
+            Request::FleetSearch { .. } => "fleet_search",
             Request::IndexStatus => "index_status",
             Request::BackupStatus => "backup_status",
             Request::Refresh => "refresh",

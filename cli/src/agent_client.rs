@@ -163,3 +163,26 @@ pub fn connect(path: &Path) -> Result<Client> {
         anyhow::anyhow!("{e} ({hint})")
     })
 }
+
+/// A `--fleet` answer from the running agent (which publishes to the same
+/// collection), or `None` to search in-process.
+pub fn fleet_via_agent(
+    root: &Path,
+    loc: &IndexLoc,
+    query: &str,
+    limit: usize,
+    kind: Option<Kind>,
+    hosts: &[String],
+) -> Option<Vec<rast_pkgindex::fleet::HostHits>> {
+    let v = ask_agent(
+        root,
+        loc,
+        &Request::FleetSearch {
+            query: query.to_string(),
+            limit,
+            kind: kind.map(|k| k.as_str().to_string()),
+            hosts: hosts.to_vec(),
+        },
+    )?;
+    serde_json::from_value(v.get("groups")?.clone()).ok()
+}

@@ -222,6 +222,10 @@ fn serve(
         refresh_argv,
         llm: llm_config(cfg)?,
         backup,
+        fleet: match crate::system::backend(cfg, &crate::system::system(cli))? {
+            rast_pkgindex::index::Backend::Qdrant(q) => Some(q),
+            rast_pkgindex::index::Backend::Flat => None,
+        },
         idle_timeout: match cfg.agent.idle_timeout.as_deref() {
             Some(d) => humantime::parse_duration(d)
                 .with_context(|| format!("[agent] idle_timeout {d:?}"))?,

@@ -9,65 +9,15 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use rast_pkgindex::doc::Kind;
 use rast_pkgindex::index::{self, Backend, Progress, Searcher, Sources};
-use rast_pkgindex::qdrant::QdrantConfig;
 use serde_json::json;
 
 use crate::args::{Cli, IndexCommand, IndexLoc, SearchArgs};
 use crate::config;
 use crate::output::print_json;
-use crate::system::{index_dir, system, System};
-
-fn backend(cfg: &config::Config, sys: &System) -> Result<Backend> {
-    match cfg.index.backend.as_deref() {
-        None | Some("embedded") | Some("flat") => Ok(Backend::Flat),
-        Some("qdrant") => {
-            let url = cfg
-                .index
-                .url
-                .clone()
-                .context("[index] backend = \"qdrant\" needs url = \"http://HOST:6334\"")?;
-            let key_env = cfg
-                .index
-                .api_key_env
-                .clone()
-                .unwrap_or_else(|| "QDRANT_API_KEY".into());
-            let host = host_name(cfg, sys)?;
-            Ok(Backend::Qdrant(QdrantConfig {
-                url,
-                collection: cfg
-                    .index
-                    .collection
-                    .clone()
-                    .unwrap_or_else(|| "rast".into()),
-                api_key: std::env::var(&key_env).ok(),
-                host,
-                snapshot: sys.snapshot.clone().unwrap_or_default(),
-            }))
-        }
-        Some(other) => bail!("unknown [index] backend {other:?}: use \"embedded\" or \"qdrant\""),
-    }
-}
-
-/// The host's name in a fleet: `[index] host`, else the indexed system's
-/// /etc/hostname, else the kernel's host name.
-fn host_name(cfg: &config::Config, sys: &System) -> Result<String> {
-    let name = match &cfg.index.host {
-        Some(h) => h.trim().to_string(),
-        None => std::fs::read_to_string(sys.etc.join("hostname"))
-            .ok()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .or_else(|| nix::unistd::gethostname().ok()?.into_string().ok())
-            .unwrap_or_else(|| "localhost".into()),
-    };
-    if !rast_pkgindex::qdrant::valid_host(&name) {
-        bail!("host name {name:?} cannot name this machine in the fleet: set [index] host = \"NAME\" (letters, digits, '.', '_', '-')");
-    }
-    Ok(name)
-}
+use crate::system::{backend, index_dir, system, System};
 
 fn encoder(loc: &IndexLoc) -> Result<rast_embeddings::Encoder> {
     let dir = rast_embeddings::resolve_model_dir(loc.model_dir.as_deref())?;
@@ -318,17 +268,23 @@ fn fleet_search(
             bail!("--host {h:?}: not a host name (letters, digits, '.', '_', '-')");
         }
     }
-    let groups = rast_pkgindex::fleet::search(
-        &qcfg,
-        &encoder(&a.loc)?,
-        &rast_pkgindex::fleet::Ask {
-            query,
-            kind,
-            hosts: &a.hosts,
-            per_host: a.limit.clamp(1, 100),
-            max_hosts: 1000,
-        },
-    )?;
+    // A running agent has the model loaded already; else in-process.
+    let groups = match crate::agent_client::fleet_via_agent(
+        &cli.root, &a.loc, query, a.limit, kind, &a.hosts,
+    ) {
+        Some(g) => g,
+        None => rast_pkgindex::fleet::search(
+            &qcfg,
+            &encoder(&a.loc)?,
+            &rast_pkgindex::fleet::Ask {
+                query,
+                kind,
+                hosts: &a.hosts,
+                per_host: a.limit.clamp(1, 100),
+                max_hosts: 1000,
+            },
+        )?,
+    };
     if cli.json {
         let hits: Vec<serde_json::Value> = groups
             .iter()

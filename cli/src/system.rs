@@ -5,7 +5,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
+use rast_pkgindex::index::Backend;
+use rast_pkgindex::qdrant::QdrantConfig;
 use rast_snapshot::{Mode, Part, Rast};
 
 use crate::args::{Cli, IndexLoc};
@@ -90,4 +92,54 @@ pub fn index_dir(loc: &IndexLoc, cfg: &config::Config, sys: &System) -> PathBuf 
 /// Where `rast backup run` records its outcome (the agent reads it too).
 pub fn last_run_path(cli: &Cli) -> Result<PathBuf> {
     Ok(open(cli)?.layout().rast_dir().join("backup-last-run.json"))
+}
+
+/// The index backend rast.toml names; for Qdrant, with this host's fleet identity.
+pub fn backend(cfg: &config::Config, sys: &System) -> Result<Backend> {
+    match cfg.index.backend.as_deref() {
+        None | Some("embedded") | Some("flat") => Ok(Backend::Flat),
+        Some("qdrant") => {
+            let url = cfg
+                .index
+                .url
+                .clone()
+                .context("[index] backend = \"qdrant\" needs url = \"http://HOST:6334\"")?;
+            let key_env = cfg
+                .index
+                .api_key_env
+                .clone()
+                .unwrap_or_else(|| "QDRANT_API_KEY".into());
+            let host = host_name(cfg, sys)?;
+            Ok(Backend::Qdrant(QdrantConfig {
+                url,
+                collection: cfg
+                    .index
+                    .collection
+                    .clone()
+                    .unwrap_or_else(|| "rast".into()),
+                api_key: std::env::var(&key_env).ok(),
+                host,
+                snapshot: sys.snapshot.clone().unwrap_or_default(),
+            }))
+        }
+        Some(other) => bail!("unknown [index] backend {other:?}: use \"embedded\" or \"qdrant\""),
+    }
+}
+
+/// The host's name in a fleet: `[index] host`, else the indexed system's
+/// /etc/hostname, else the kernel's host name.
+fn host_name(cfg: &config::Config, sys: &System) -> Result<String> {
+    let name = match &cfg.index.host {
+        Some(h) => h.trim().to_string(),
+        None => std::fs::read_to_string(sys.etc.join("hostname"))
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .or_else(|| nix::unistd::gethostname().ok()?.into_string().ok())
+            .unwrap_or_else(|| "localhost".into()),
+    };
+    if !rast_pkgindex::qdrant::valid_host(&name) {
+        bail!("host name {name:?} cannot name this machine in the fleet: set [index] host = \"NAME\" (letters, digits, '.', '_', '-')");
+    }
+    Ok(name)
 }

@@ -3,8 +3,8 @@
 //! uses, then fleet-wide and host-filtered hybrid queries, HNSW recall@10 against
 //! exact brute force over the same vectors, and re-indexing one host.
 //!
-//! Vectors are generated (seeded; clustered around 64 random centres, as real
-//! document embeddings cluster), not embedded: embedding 0.2–2 M texts would take
+//! Vectors are generated (seeded; clustered around 64 random centres with noise of
+//! norm ≈ 0.8, as real document embeddings cluster), not embedded: embedding 0.2–2 M texts would take
 //! hours on 2 cores and measure the encoder, not the store. Texts are 8 words drawn
 //! from a 5,000-word vocabulary.
 //!
@@ -38,7 +38,11 @@ fn normalise(v: &mut [f32]) {
 
 fn vector(rng: &mut Rng, centres: &[Vec<f32>]) -> Vec<f32> {
     let c = &centres[(rng.next() % centres.len() as u64) as usize];
-    let mut v: Vec<f32> = c.iter().map(|x| x + 0.6 * rng.unit()).collect();
+    // Noise of norm ≈ 0.8 around a unit centre: neighbours within a cluster are close,
+    // clusters are apart (uniform noise of norm ≫ 1 would make every vector random, a
+    // case no embedding model produces and HNSW is not built for).
+    let scale = 0.8 / (DIM as f32 / 3.0).sqrt();
+    let mut v: Vec<f32> = c.iter().map(|x| x + scale * rng.unit()).collect();
     normalise(&mut v);
     v
 }
@@ -120,8 +124,17 @@ fn main() {
     }
     let write_s = t.elapsed().as_secs_f64();
     let points = hosts * per;
-    // Queries.
+    // Queries, once the server has indexed what was written.
     let store = QdrantStore::connect(cfg(url, "host-0000".into()), DIM).unwrap();
+    let t = Instant::now();
+    let indexed = store
+        .wait_indexed(std::time::Duration::from_secs(600))
+        .unwrap();
+    eprintln!(
+        "fleet_bench: {points} points written in {write_s:.0} s; indexed {} after {:.0} s more",
+        if indexed { "fully" } else { "NOT fully" },
+        t.elapsed().as_secs_f64()
+    );
     let mut fleet_ms = Vec::new();
     let mut host_ms = Vec::new();
     let mut recall = Vec::new();

@@ -5,7 +5,7 @@
 //! host taking every place.
 
 use rast_embeddings::Encoder;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::doc::Kind;
@@ -14,14 +14,14 @@ use crate::qdrant::{FleetQuery, QdrantConfig, QdrantStore};
 use crate::{Error, Result};
 
 /// One host's answer.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct HostHits {
     pub host: String,
     pub hits: Vec<FleetHit>,
 }
 
 /// A hit of a fleet query.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FleetHit {
     #[serde(flatten)]
     pub hit: Hit,

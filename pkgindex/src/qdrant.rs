@@ -286,6 +286,33 @@ impl QdrantStore {
         Ok(())
     }
 
+    /// Waits (up to `timeout`) until the server has indexed everything written — the
+    /// collection green, or its indexed vectors covering both vectors of every point
+    /// (the optimizer may go on merging segments for minutes after that) — and says
+    /// whether it did. Benchmarks measure queries on an indexed collection, not on
+    /// segments the optimizer is still building.
+    pub fn wait_indexed(&self, timeout: std::time::Duration) -> Result<bool> {
+        let t0 = std::time::Instant::now();
+        loop {
+            let info = self
+                .rt
+                .block_on(self.client.collection_info(&self.cfg.collection))
+                .map_err(|e| self.err(e))?;
+            let ready = info.result.is_some_and(|r| {
+                let green = r.status == qdrant_client::qdrant::CollectionStatus::Green as i32;
+                let all = r.indexed_vectors_count.unwrap_or(0) >= 2 * r.points_count.unwrap_or(0);
+                green || all
+            });
+            if ready {
+                return Ok(true);
+            }
+            if t0.elapsed() > timeout {
+                return Ok(false);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
     /// Points this host has in the collection.
     pub fn count(&self) -> Result<usize> {
         let req = CountPointsBuilder::new(&self.cfg.collection)

@@ -184,6 +184,47 @@ async fn answer(shared: &Arc<Shared>, peer: Peer, req: Request) -> Response {
             })
             .await
         }
+        Request::FleetSearch {
+            query,
+            limit,
+            kind,
+            hosts,
+        } => {
+            let Some(fleet) = shared.cfg.fleet.clone() else {
+                return Response::err(
+                    ErrorCode::Unavailable,
+                    "this agent publishes to no fleet collection ([index] backend = \"qdrant\")",
+                );
+            };
+            let Some(ix) = shared.index() else {
+                return no_index(shared);
+            };
+            let kind = match kind.as_deref().map(str::parse::<rast_pkgindex::doc::Kind>) {
+                None => None,
+                Some(Ok(k)) => Some(k),
+                Some(Err(e)) => return Response::err(ErrorCode::BadRequest, e.to_string()),
+            };
+            if let Some(h) = hosts.iter().find(|h| !rast_pkgindex::qdrant::valid_host(h)) {
+                return Response::err(ErrorCode::BadRequest, format!("host {h:?}"));
+            }
+            blocking(move || {
+                let s = ix.searcher()?;
+                let groups = rast_pkgindex::fleet::search(
+                    &fleet,
+                    s.encoder(),
+                    &rast_pkgindex::fleet::Ask {
+                        query: &query,
+                        kind,
+                        hosts: &hosts,
+                        per_host: limit.clamp(1, 100),
+                        max_hosts: 1000,
+                    },
+                )
+                .map_err(|e| e.to_string())?;
+                Ok(json!({ "query": query, "groups": groups }))
+            })
+            .await
+        }
         Request::IndexStatus => Response::ok(index_status(shared)),
         Request::BackupStatus => match &shared.cfg.backup {
             None => Response::err(

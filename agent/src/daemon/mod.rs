@@ -46,6 +46,8 @@ pub struct DaemonConfig {
     pub refresh_argv: Vec<String>,
     pub llm: Option<LlmConfig>,
     pub backup: Option<BackupJob>,
+    /// The fleet collection (`[index] backend = "qdrant"`), for `fleet_search`.
+    pub fleet: Option<rast_pkgindex::qdrant::QdrantConfig>,
     /// A connection that sends nothing for this long is told so and closed.
     pub idle_timeout: Duration,
     /// Open connections one unprivileged uid may hold (root and the agent's own uid
