@@ -311,24 +311,13 @@ fn live_operations_etc_update_and_auto_upgrade() {
     );
     assert!(slot.join("usr/bin/foo-app").is_file());
     at(&["--json", "remove", "1", "foo-app"]);
-    assert!(slot
-        .join("usr/share/ast/db/local")
-        .read_dir()
-        .unwrap()
-        .any(|e| e
-            .unwrap()
-            .file_name()
-            .to_string_lossy()
-            .starts_with("libfoo-")));
+    assert!(rast_e2e::local_db_entries(&slot)
+        .iter()
+        .any(|e| e.starts_with("libfoo-")));
     let v = at(&["--json", "--yes", "pkg", "clean", "--unused-deps"]);
     assert_eq!(v["results"][0]["live"], true, "{v}");
     for root in [fs.sub("rootfs", "snapshot-1"), slot.clone()] {
-        let left: Vec<String> = root
-            .join("usr/share/ast/db/local")
-            .read_dir()
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let left = rast_e2e::local_db_entries(&root);
         assert!(
             !left.iter().any(|n| n.starts_with("libfoo-")),
             "{}: {left:?}",

@@ -35,16 +35,9 @@ fn install_runs_pacman_in_the_snapshot_only() {
         "post_install scriptlet ran in the root"
     );
     // The database lives where astOS keeps it, per snapshot.
-    assert!(fs
-        .sub("rootfs", "snapshot-1")
-        .join("usr/share/ast/db/local")
-        .read_dir()
-        .unwrap()
-        .any(|e| e
-            .unwrap()
-            .file_name()
-            .to_string_lossy()
-            .starts_with("foo-app-1.0-1")));
+    assert!(rast_e2e::local_db_entries(&fs.sub("rootfs", "snapshot-1"))
+        .iter()
+        .any(|e| e.starts_with("foo-app-1.0-1")));
     assert_eq!(fs.uuids(0), base_uuids, "snapshot 0 untouched");
     assert!(!fs.installed(0).iter().any(|p| p.starts_with("foo-app")));
     // Aliases and the pacman-style form.

@@ -532,3 +532,12 @@ impl Drop for Fs {
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
+
+/// Entry names (`NAME-VERSION-REL`) of the pacman local database of the root `root`
+/// (rast keeps it where astOS does, `usr/share/ast/db/local`).
+pub fn local_db_entries(root: &Path) -> Vec<String> {
+    std::fs::read_dir(root.join("usr/share/ast/db/local"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}

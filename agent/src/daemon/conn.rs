@@ -133,6 +133,13 @@ impl Drop for Slot<'_> {
     }
 }
 
+/// A request's `kind` ("package" / "config"), or the bad_request answer.
+fn parse_kind(kind: Option<&str>) -> Result<Option<rast_pkgindex::doc::Kind>, Response> {
+    kind.map(str::parse)
+        .transpose()
+        .map_err(|e: String| Response::err(ErrorCode::BadRequest, e))
+}
+
 fn line_of(r: &Response) -> String {
     serde_json::to_string(r).expect("responses serialise")
 }
@@ -171,10 +178,9 @@ async fn answer(shared: &Arc<Shared>, peer: Peer, req: Request) -> Response {
             let Some(ix) = shared.index() else {
                 return no_index(shared);
             };
-            let kind = match kind.as_deref().map(str::parse::<rast_pkgindex::doc::Kind>) {
-                None => None,
-                Some(Ok(k)) => Some(k),
-                Some(Err(e)) => return Response::err(ErrorCode::BadRequest, e.to_string()),
+            let kind = match parse_kind(kind.as_deref()) {
+                Ok(k) => k,
+                Err(r) => return r,
             };
             let limit = limit.clamp(1, 200);
             blocking(move || {
@@ -199,10 +205,9 @@ async fn answer(shared: &Arc<Shared>, peer: Peer, req: Request) -> Response {
             let Some(ix) = shared.index() else {
                 return no_index(shared);
             };
-            let kind = match kind.as_deref().map(str::parse::<rast_pkgindex::doc::Kind>) {
-                None => None,
-                Some(Ok(k)) => Some(k),
-                Some(Err(e)) => return Response::err(ErrorCode::BadRequest, e.to_string()),
+            let kind = match parse_kind(kind.as_deref()) {
+                Ok(k) => k,
+                Err(r) => return r,
             };
             if let Some(h) = hosts.iter().find(|h| !rast_pkgindex::qdrant::valid_host(h)) {
                 return Response::err(ErrorCode::BadRequest, format!("host {h:?}"));
