@@ -1,8 +1,8 @@
 //! Fleet queries: one hybrid search over every host that publishes to the Qdrant
 //! collection ([`crate::qdrant`]), answered as [`Hit`]s grouped by host — the
-//! server fuses dense and lexical candidates (DBSF: each list's scores normalised, then summed) and groups by
-//! the `host` payload, so each host gets its own best hits instead of the loudest
-//! host taking every place.
+//! server fuses dense and lexical candidates (DBSF: each list's scores normalised,
+//! then summed) and the fused list is grouped by its `host` payload, at most
+//! `per_host` hits each, so one loud host cannot take every place.
 
 use rast_embeddings::Encoder;
 use serde::{Deserialize, Serialize};

@@ -18,7 +18,7 @@
 use qdrant_client::qdrant::{
     Condition, CountPointsBuilder, CreateCollectionBuilder, CreateFieldIndexCollectionBuilder,
     DeletePointsBuilder, Distance, FieldType, Filter, Fusion, Modifier, NamedVectors, PointStruct,
-    PointsIdsList, PrefetchQueryBuilder, Query, QueryPointGroupsBuilder, SparseVectorParamsBuilder,
+    PointsIdsList, PrefetchQueryBuilder, Query, SparseVectorParamsBuilder,
     SparseVectorsConfigBuilder, UpsertPointsBuilder, Vector, VectorInput, VectorParamsBuilder,
     VectorsConfigBuilder,
 };
@@ -355,7 +355,13 @@ impl QdrantStore {
     }
 
     /// Hybrid search over every host (or `q.hosts`): dense and lexical candidates
-    /// fused by the server (distribution-based score fusion), grouped by host.
+    /// fused by the server (distribution-based score fusion) into one list of the
+    /// best `per_host × max_hosts` points (at most 1,000), grouped here by host.
+    ///
+    /// Qdrant's own group-by was measured at 204 ms p50 against 16 ms for the same
+    /// fused query without it (500k points, 20 groups of 3), so grouping is done on
+    /// the fused list. A host none of whose documents ranks among those points
+    /// fleet-wide is not shown; `--host` asks for hosts by name.
     pub fn fleet(&self, q: &FleetQuery) -> Result<Vec<HostGroup>> {
         if q.dense.len() != self.dim {
             return Err(self.err(format!(
@@ -372,9 +378,10 @@ impl QdrantStore {
             must.push(Condition::matches("host", q.hosts.to_vec()));
         }
         let filter = Filter::must(must);
-        let depth = (q.per_host * q.max_hosts * 4).clamp(100, 10_000) as u64;
+        let want = (q.per_host * q.max_hosts).clamp(10, 1000);
+        let depth = (want * 2).clamp(100, 4000) as u64;
         let (idx, vals) = sparse::query_vector(q.text);
-        let mut req = QueryPointGroupsBuilder::new(&self.cfg.collection, "host")
+        let mut req = qdrant_client::qdrant::QueryPointsBuilder::new(&self.cfg.collection)
             .add_prefetch(
                 PrefetchQueryBuilder::default()
                     .using(DENSE)
@@ -384,8 +391,7 @@ impl QdrantStore {
             )
             .query(Query::new_fusion(Fusion::Dbsf))
             .filter(filter.clone())
-            .group_size(q.per_host as u64)
-            .limit(q.max_hosts as u64)
+            .limit(want as u64)
             .with_payload(true);
         if !idx.is_empty() {
             req = req.add_prefetch(
@@ -398,32 +404,40 @@ impl QdrantStore {
         }
         let resp = self
             .rt
-            .block_on(self.client.query_groups(req))
+            .block_on(self.client.query(req))
             .map_err(|e| self.err(e))?;
-        let groups = resp.result.map(|r| r.groups).unwrap_or_default();
-        Ok(groups
-            .into_iter()
-            .map(|g| {
-                let host = match g.id.and_then(|i| i.kind) {
-                    Some(qdrant_client::qdrant::group_id::Kind::StringValue(s)) => s,
-                    other => format!("{other:?}"),
-                };
-                let hits = g
-                    .hits
-                    .into_iter()
-                    .map(|p| {
-                        let payload: serde_json::Map<String, serde_json::Value> = p
-                            .payload
-                            .into_iter()
-                            .map(|(k, v)| (k, v.into_json()))
-                            .collect();
-                        (p.score, serde_json::Value::Object(payload))
-                    })
-                    .collect();
-                (host, hits)
-            })
-            .collect())
+        let points = resp.result.into_iter().map(|p| {
+            let payload: serde_json::Map<String, serde_json::Value> = p
+                .payload
+                .into_iter()
+                .map(|(k, v)| (k, v.into_json()))
+                .collect();
+            (p.score, serde_json::Value::Object(payload))
+        });
+        Ok(group_by_host(points, q.per_host, q.max_hosts))
     }
+}
+
+/// Groups a best-first list of (score, payload) by the payload's `host`: hosts in the
+/// order of their best point, at most `per_host` points each, at most `max_hosts`.
+pub fn group_by_host(
+    points: impl IntoIterator<Item = (f32, serde_json::Value)>,
+    per_host: usize,
+    max_hosts: usize,
+) -> Vec<HostGroup> {
+    let mut groups: Vec<HostGroup> = Vec::new();
+    for (score, p) in points {
+        let Some(host) = p.get("host").and_then(|h| h.as_str()).map(str::to_string) else {
+            continue;
+        };
+        match groups.iter().position(|g| g.0 == host) {
+            Some(i) if groups[i].1.len() < per_host => groups[i].1.push((score, p)),
+            Some(_) => {}
+            None if groups.len() < max_hosts => groups.push((host, vec![(score, p)])),
+            None => {}
+        }
+    }
+    groups
 }
 
 #[cfg(test)]
@@ -437,6 +451,36 @@ mod tests {
         assert_ne!(a, point_id("host-b", "pkg:extra/firefox"));
         assert_eq!(a.len(), 36);
         assert_eq!(a.matches('-').count(), 4);
+    }
+
+    #[test]
+    fn fused_points_group_by_host_best_first() {
+        let p = |h: &str, n: u32| (1.0 / n as f32, serde_json::json!({"host": h, "n": n}));
+        let g = group_by_host(
+            [
+                p("b", 1),
+                p("a", 2),
+                p("b", 3),
+                p("b", 4),
+                p("c", 5),
+                p("a", 6),
+            ],
+            2,
+            2,
+        );
+        let shape: Vec<(String, Vec<u64>)> = g
+            .iter()
+            .map(|(h, hits)| {
+                (
+                    h.clone(),
+                    hits.iter().map(|(_, v)| v["n"].as_u64().unwrap()).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            [("b".to_string(), vec![1, 3]), ("a".to_string(), vec![2, 6])]
+        );
     }
 
     #[test]
