@@ -425,3 +425,59 @@ fn mistyped_commands_are_refused_and_sentences_are_planned() {
         assert!(err.contains("index"), "{argv:?}: {err}");
     }
 }
+
+#[test]
+fn completions_and_man_pages_come_from_the_grammar() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (shell, checker, file) in [
+        ("bash", "bash", "rast.bash"),
+        ("zsh", "zsh", "_rast"),
+        ("fish", "fish", "rast.fish"),
+    ] {
+        let out = rast_e2e::rast(&["completions", shell]);
+        assert!(out.status.success(), "{shell}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("clone") && text.contains("deploy"), "{shell}");
+        let path = tmp.path().join(file);
+        std::fs::write(&path, &text).unwrap();
+        let checked = Command::new(checker).arg("-n").arg(&path).status();
+        match checked {
+            Ok(s) => assert!(s.success(), "{checker} -n rejects the {shell} completions"),
+            Err(_) => {
+                eprintln!("skipped: {checker} is not installed (scripts/setup-deps installs it)")
+            }
+        }
+    }
+    let man = tmp.path().join("man8");
+    rast_e2e::rast_ok(&["manpages", "--dir", man.to_str().unwrap()]);
+    for page in [
+        "rast.8",
+        "rast-clone.8",
+        "rast-deploy.8",
+        "rast-agent.8",
+        "rast-backup.8",
+    ] {
+        assert!(man.join(page).is_file(), "{page}");
+    }
+    let out = Command::new("man")
+        .args(["-P", "cat", "-l"])
+        .arg(man.join("rast-clone.8"))
+        .env("MANWIDTH", "80")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains("rast-clone") && text.contains("--snap"),
+        "{text}"
+    );
+    // A reader that goes away ends rast quietly (SIGPIPE), never with a panic.
+    let mut child = Command::new(rast_e2e::rast_bin())
+        .args(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}

@@ -265,6 +265,18 @@ pub enum Command {
     /// asks, then runs it (see docs/natural-language.md).
     #[command(external_subcommand)]
     Request(Vec<String>),
+    /// Print a shell completion script, generated from this grammar:
+    /// `rast completions bash > /usr/share/bash-completion/completions/rast`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages — rast(8), rast-COMMAND(8) for each command, rast-agent(8) —
+    /// into DIR, generated from this grammar.
+    Manpages {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
     /// Show the current snapshot.
     #[command(visible_alias = "c")]
     Current,

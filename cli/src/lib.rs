@@ -9,7 +9,8 @@
 // Layers, top down (nothing imports a layer above it, nor a sibling command group):
 // - lib.rs (this file) and nl_cmds: routing, plain-words requests;
 // - commands: the dispatcher;
-// - command groups: pkg_cmds, pacman_compat, backup_cmds, index_cmds, agent_cmds;
+// - command groups: pkg_cmds, pacman_compat, backup_cmds, index_cmds, agent_cmds,
+//   manual_cmds;
 // - shared: output, system, agent_client, pkg_report, mistyped, render, progress,
 //   config, args.
 mod agent_client;
@@ -19,6 +20,7 @@ mod backup_cmds;
 mod commands;
 mod config;
 mod index_cmds;
+mod manual_cmds;
 mod mistyped;
 mod nl_cmds;
 mod output;
@@ -66,6 +68,18 @@ pub fn agent_main() -> ExitCode {
 fn run(full: Vec<String>) -> ExitCode {
     let argv: Vec<String> = full.iter().skip(1).cloned().collect();
     let daemon = argv.iter().any(|a| a == "agent") && argv.iter().any(|a| a == "serve");
+    if !daemon {
+        // A command whose reader goes away (`rast plan --json | head`) ends quietly, as
+        // Unix tools do, instead of panicking on EPIPE. Not the daemon: a client that
+        // hangs up must not kill it.
+        // SAFETY: no other thread exists yet, and SIG_DFL installs no handler code.
+        let _ = unsafe {
+            nix::sys::signal::signal(
+                nix::sys::signal::Signal::SIGPIPE,
+                nix::sys::signal::SigHandler::SigDfl,
+            )
+        };
+    }
     init_tracing(daemon);
     let (result, changes) = match pacman_compat::parse(&argv) {
         Some(Ok(p)) => (
