@@ -142,4 +142,34 @@ mod tests {
             .dir
             .is_none());
     }
+
+    /// The example shipped as /etc/rast/rast.toml names only real keys with valid
+    /// values: uncommented, it parses (unknown keys are refused).
+    #[test]
+    fn the_shipped_example_names_real_keys_and_parses() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging/rast.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(toml::from_str::<Config>(&text).is_ok(), "as shipped (all commented)");
+        let mut uncommented = String::new();
+        let mut seen_schedule_every = false;
+        for line in text.lines() {
+            let l = match line.strip_prefix("# ") {
+                Some(rest) if rest.contains(" = ") && !rest.starts_with(' ') => rest,
+                _ => line,
+            };
+            // `every` and `at` exclude each other; the example shows `every`.
+            if l.starts_with("every") {
+                seen_schedule_every = true;
+            }
+            uncommented.push_str(l);
+            uncommented.push('\n');
+        }
+        assert!(seen_schedule_every);
+        let cfg: Config = toml::from_str(&uncommented)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!(cfg.index.host.as_deref(), Some("web-01"));
+        assert_eq!(cfg.agent.max_connections_per_user, Some(32));
+        assert_eq!(cfg.backup.full_every, Some(14));
+        assert!(cfg.backup.schedule.is_some());
+    }
 }
