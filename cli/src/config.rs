@@ -149,7 +149,10 @@ mod tests {
     fn the_shipped_example_names_real_keys_and_parses() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../packaging/rast.toml");
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(toml::from_str::<Config>(&text).is_ok(), "as shipped (all commented)");
+        assert!(
+            toml::from_str::<Config>(&text).is_ok(),
+            "as shipped (all commented)"
+        );
         let mut uncommented = String::new();
         let mut seen_schedule_every = false;
         for line in text.lines() {
@@ -165,8 +168,8 @@ mod tests {
             uncommented.push('\n');
         }
         assert!(seen_schedule_every);
-        let cfg: Config = toml::from_str(&uncommented)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let cfg: Config =
+            toml::from_str(&uncommented).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(cfg.index.host.as_deref(), Some("web-01"));
         assert_eq!(cfg.agent.max_connections_per_user, Some(32));
         assert_eq!(cfg.backup.full_every, Some(14));
