@@ -481,3 +481,35 @@ fn completions_and_man_pages_come_from_the_grammar() {
     let out = child.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+#[test]
+fn config_check_names_the_file_line_and_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("rast.toml");
+    std::fs::write(&bad, "[agent]\nidle_timout = \"5m\"\n").unwrap();
+    let out = rast_e2e::rast(&["config", "check", bad.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.starts_with(&format!("{}:2:", bad.display())) && text.contains("idle_timout"),
+        "{text}"
+    );
+    std::fs::write(
+        &bad,
+        "[backup]\nzstd_level = 99\nidentity = \"/nonexistent/key.txt\"\n",
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(
+        &rast_e2e::rast(&["--json", "config", "check", bad.to_str().unwrap()]).stdout,
+    )
+    .unwrap();
+    let keys: Vec<&str> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["[backup] identity", "[backup] zstd_level"], "{v}");
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/../packaging/rast.toml");
+    rast_e2e::rast_ok(&["config", "check", shipped]);
+}

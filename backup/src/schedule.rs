@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::{Error, Result};
 
 /// `[backup.schedule]` as written.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleConfig {
     pub every: Option<String>,

@@ -586,6 +586,13 @@ pub struct SearchArgs {
 pub enum ConfigCommand {
     /// Search the indexed /etc (same as `rast search --kind config`).
     Search(SearchArgs),
+    /// Check rast.toml (or FILE): unknown keys, bad values, unreadable key files; prints
+    /// the effective settings (`--json` too). Exit 1 when something is wrong.
+    Check {
+        /// The file [default: RAST_CONFIG, else /etc/rast/rast.toml].
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
 }
 
 /// Where backups go and who can read them (override `[backup]` of rast.toml).

@@ -23,9 +23,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     #[serde(default)]
@@ -39,7 +39,7 @@ pub struct Config {
 }
 
 /// `[agent]`: rast-agent's socket and behaviour.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     pub socket: Option<PathBuf>,
@@ -56,7 +56,7 @@ pub struct AgentConfig {
 }
 
 /// `[planner]`: the optional LLM backend (off unless `llm_url` is set).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlannerConfig {
     /// OpenAI-compatible API base, e.g. "http://127.0.0.1:8080/v1".
@@ -70,7 +70,7 @@ pub struct PlannerConfig {
 }
 
 /// `[backup]`: where, for whom, how.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackupConfig {
     pub target: Option<String>,
@@ -96,7 +96,7 @@ pub struct BackupConfig {
     pub schedule: Option<rast_backup::schedule::ScheduleConfig>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IndexConfig {
     pub dir: Option<PathBuf>,
@@ -158,6 +158,7 @@ mod tests {
         for line in text.lines() {
             let l = match line.strip_prefix("# ") {
                 Some(rest) if rest.contains(" = ") && !rest.starts_with(' ') => rest,
+                Some(rest) if rest.starts_with('[') => rest.split(" #").next().unwrap_or(rest),
                 _ => line,
             };
             // `every` and `at` exclude each other; the example shows `every`.

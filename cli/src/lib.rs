@@ -10,7 +10,7 @@
 // - lib.rs (this file) and nl_cmds: routing, plain-words requests;
 // - commands: the dispatcher;
 // - command groups: pkg_cmds, pacman_compat, backup_cmds, index_cmds, agent_cmds,
-//   manual_cmds;
+//   manual_cmds, config_check;
 // - shared: output, system, agent_client, pkg_report, mistyped, render, progress,
 //   config, args.
 mod agent_client;
@@ -19,6 +19,7 @@ mod args;
 mod backup_cmds;
 mod commands;
 mod config;
+mod config_check;
 mod index_cmds;
 mod manual_cmds;
 mod mistyped;
