@@ -57,6 +57,23 @@ fn step_ok(b: &Boot) {
     );
 }
 
+/// Boots and asserts the VM came up on `snapshot` and the queued step succeeded.
+fn boot_into(d: &mut Disk, snapshot: u64) -> Boot {
+    let b = boot(d);
+    booted(&b, snapshot);
+    step_ok(&b);
+    b
+}
+
+/// Asserts the step inside the VM printed `text`.
+fn says(b: &Boot, text: &str) {
+    assert!(
+        b.step_output().contains(text),
+        "{text:?} missing from the step:\n{}",
+        b.tail()
+    );
+}
+
 /// Replaces snapshot $N's init with one that exits (the kernel panics).
 const BREAK_INIT: &str = r##"rast run $N -- sh -c 'printf "#!/bin/sh\nexit 1\n" > /usr/bin/init'"##;
 
@@ -67,19 +84,11 @@ fn bios_install_then_deploy_and_rollback_inside_the_vm() {
     let mut d = Disk::new(Firmware::Bios);
     d.install();
     d.step("rast clone 0 && rast --yes install 1 foo-app >/dev/null 2>&1 && rast deploy 1");
-    let b = boot(&mut d);
-    booted(&b, 0);
-    step_ok(&b);
-    assert!(
-        b.step_output().contains("1 was deployed to slot tmp0"),
-        "{}",
-        b.tail()
-    );
+    let b = boot_into(&mut d, 0);
+    says(&b, "1 was deployed to slot tmp0");
 
     d.step("foo-app && grep -E ' /(etc|var) ' /proc/mounts && rast rollback");
-    let b = boot(&mut d);
-    booted(&b, 1);
-    step_ok(&b);
+    let b = boot_into(&mut d, 1);
     let out = b.step_output();
     assert!(
         out.contains("foo-app 1.0"),
@@ -96,15 +105,9 @@ fn bios_install_then_deploy_and_rollback_inside_the_vm() {
     assert!(out.contains("snapshot 2 cloned for the rollback"), "{out}");
 
     d.step("rast tree; foo-app || echo NO-FOO-APP");
-    let b = boot(&mut d);
-    booted(&b, 2);
-    step_ok(&b);
-    assert!(
-        b.step_output().contains("2*- rollback to 0"),
-        "{}",
-        b.tail()
-    );
-    assert!(b.step_output().contains("NO-FOO-APP"), "{}", b.tail());
+    let b = boot_into(&mut d, 2);
+    says(&b, "2*- rollback to 0");
+    says(&b, "NO-FOO-APP");
 }
 
 /// A deployment whose init is broken panics the kernel; the next boot is the previous
@@ -116,9 +119,7 @@ fn bios_failed_boot_falls_back_to_the_previous_deployment() {
     d.step(&format!(
         "rast clone 0 && N=1 && {BREAK_INIT} && rast deploy 1"
     ));
-    let b = boot(&mut d);
-    booted(&b, 0);
-    step_ok(&b);
+    boot_into(&mut d, 0);
 
     let b = boot(&mut d);
     assert!(
@@ -134,9 +135,7 @@ fn bios_failed_boot_falls_back_to_the_previous_deployment() {
     assert_eq!(b.snapshot(), None);
 
     d.step("rast status && rast tree");
-    let b = boot(&mut d);
-    booted(&b, 0);
-    step_ok(&b);
+    let b = boot_into(&mut d, 0);
     let out = b.step_output();
     assert!(
         out.contains("FAILED BOOT: the deployment of snapshot 1 (slot tmp0) did not boot; the machine fell back to snapshot 0"),
@@ -188,22 +187,14 @@ fn uefi_systemd_boot_deploys_counts_and_falls_back() {
     let mut d = Disk::new(Firmware::Uefi);
     d.install();
     d.step("rast clone 0 && rast --yes install 1 foo-app >/dev/null 2>&1 && rast deploy 1 && ls /efi/loader/entries");
-    let b = boot(&mut d);
-    booted(&b, 0);
-    step_ok(&b);
-    assert!(
-        b.step_output().contains("rastos-tmp0-linux+1-0.conf"),
-        "{}",
-        b.tail()
-    );
+    let b = boot_into(&mut d, 0);
+    says(&b, "rastos-tmp0-linux+1-0.conf");
 
     d.step(&format!(
         "foo-app && rast clone 0 && N=2 && {BREAK_INIT} && rast deploy 2"
     ));
-    let b = boot(&mut d);
-    booted(&b, 1);
-    step_ok(&b);
-    assert!(b.step_output().contains("foo-app 1.0"), "{}", b.tail());
+    let b = boot_into(&mut d, 1);
+    says(&b, "foo-app 1.0");
 
     let b = boot(&mut d);
     assert!(b.has("Kernel panic"), "{}", b.tail());
