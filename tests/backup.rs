@@ -857,4 +857,43 @@ fn verify_checks_the_whole_chain_a_restore_needs() {
         "{text}"
     );
     std::fs::write(&manifest, saved).unwrap();
+    // Objects no complete backup lists: reported by verify --all, removed by clean.
+    let store = b.fs.dir.path().join("store");
+    std::fs::write(dir.join("stray.age"), b"left over").unwrap();
+    std::fs::create_dir_all(store.join("snapshot-9-0badc0de-full")).unwrap();
+    std::fs::write(store.join("snapshot-9-0badc0de-full/00000.age"), b"half").unwrap();
+    let all = |b: &Bk| -> Value {
+        serde_json::from_slice(
+            &b.run(&["--json", "backup", "verify", "--all", "--to", &b.url])
+                .stdout,
+        )
+        .unwrap()
+    };
+    let v = all(&b);
+    let names: Vec<&str> = v["unlisted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&format!("{full}/stray.age").as_str())
+            && names.contains(&"snapshot-9-0badc0de-full/00000.age"),
+        "{v}"
+    );
+    assert!(
+        v["chains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["restorable"] == true),
+        "{v}"
+    );
+    b.ok(&["backup", "clean", "--to", &b.url]);
+    let v = all(&b);
+    assert!(v["unlisted"].as_array().unwrap().is_empty(), "{v}");
+    assert!(
+        verify(&incr, &read).status.success(),
+        "clean kept what restores need"
+    );
 }

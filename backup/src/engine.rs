@@ -673,7 +673,32 @@ pub async fn clean(t: &Target) -> Result<Vec<String>> {
         }
         removed.push(l.id);
     }
+    // Strays inside complete backups (an object no manifest lists).
+    for (name, _) in unlisted(t).await? {
+        t.delete(&name).await?;
+        removed.push(name);
+    }
     Ok(removed)
+}
+
+/// Objects of the store that no complete backup's manifest lists (with their sizes):
+/// the pieces of incomplete backups (interrupted runs) and strays inside complete
+/// ones. `verify --all` reports them; `clean` removes them.
+pub async fn unlisted(t: &Target) -> Result<Vec<(String, u64)>> {
+    let objects = t.list().await?;
+    let mut listed = std::collections::HashSet::new();
+    for l in list(t).await?.into_iter().filter(|l| l.complete) {
+        if let Some(m) = manifest(t, &l.id).await? {
+            listed.insert(format::manifest_name(&m.id));
+            for c in &m.chunks {
+                listed.insert(format::chunk_name(&m.id, c.index));
+            }
+        }
+    }
+    Ok(objects
+        .into_iter()
+        .filter(|(n, _)| !listed.contains(n))
+        .collect())
 }
 
 /// Applies `policy` to the complete backups of each lineage; `dry_run` only reports.

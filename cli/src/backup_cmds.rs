@@ -578,6 +578,12 @@ pub fn backup(cli: &Cli, cmd: &BackupCommand) -> Result<ExitCode> {
                 ok &= c.restorable;
                 out.push(c);
             }
+            // The whole store: objects no complete backup lists.
+            let unlisted = if *all {
+                rt.block_on(engine::unlisted(&tg))?
+            } else {
+                Vec::new()
+            };
             if cli.json {
                 // `verified`: every backup checked once; `chains`: per backup asked for.
                 let mut seen = std::collections::BTreeSet::new();
@@ -586,7 +592,11 @@ pub fn backup(cli: &Cli, cmd: &BackupCommand) -> Result<ExitCode> {
                     .flat_map(|c| &c.links)
                     .filter(|v| seen.insert(v.id.clone()))
                     .collect();
-                print_json(&json!({ "verified": verified, "chains": out }));
+                let unlisted: Vec<_> = unlisted
+                    .iter()
+                    .map(|(n, b)| json!({ "name": n, "bytes": b }))
+                    .collect();
+                print_json(&json!({ "verified": verified, "chains": out, "unlisted": unlisted }));
             } else {
                 let mut printed = std::collections::BTreeSet::new();
                 for c in &out {
@@ -607,6 +617,17 @@ pub fn backup(cli: &Cli, cmd: &BackupCommand) -> Result<ExitCode> {
                     }
                     if let Some(r) = &c.reason {
                         println!("{r}");
+                    }
+                }
+                if !unlisted.is_empty() {
+                    let bytes: u64 = unlisted.iter().map(|(_, b)| b).sum();
+                    println!(
+                        "{} objects ({}) belong to no complete backup (interrupted runs or strays): `rast backup clean` removes them",
+                        unlisted.len(),
+                        HumanBytes(bytes)
+                    );
+                    for (n, _) in unlisted.iter().take(10) {
+                        println!("  {n}");
                     }
                 }
             }
