@@ -470,7 +470,7 @@ fn completions_and_man_pages_come_from_the_grammar() {
         out.status.success() && text.contains("rast-clone") && text.contains("--snap"),
         "{text}"
     );
-    // A reader that goes away ends rast quietly (SIGPIPE), never with a panic.
+    // A reader that goes away ends the script quietly, never with a panic.
     let mut child = Command::new(rast_e2e::rast_bin())
         .args(["completions", "bash"])
         .stdout(std::process::Stdio::piped())

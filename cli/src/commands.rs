@@ -133,7 +133,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
         Command::Plan { .. } | Command::Request(_) => {
             bail!("a plain-words request reached the command dispatcher")
         }
-        Command::Completions { shell } => return Ok(crate::manual_cmds::completions(*shell)),
+        Command::Completions { shell } => return crate::manual_cmds::completions(*shell),
         Command::Manpages { dir } => return crate::manual_cmds::manpages(dir),
         Command::Current => {
             let r = open(cli)?;

@@ -69,18 +69,6 @@ pub fn agent_main() -> ExitCode {
 fn run(full: Vec<String>) -> ExitCode {
     let argv: Vec<String> = full.iter().skip(1).cloned().collect();
     let daemon = argv.iter().any(|a| a == "agent") && argv.iter().any(|a| a == "serve");
-    if !daemon {
-        // A command whose reader goes away (`rast plan --json | head`) ends quietly, as
-        // Unix tools do, instead of panicking on EPIPE. Not the daemon: a client that
-        // hangs up must not kill it.
-        // SAFETY: no other thread exists yet, and SIG_DFL installs no handler code.
-        let _ = unsafe {
-            nix::sys::signal::signal(
-                nix::sys::signal::Signal::SIGPIPE,
-                nix::sys::signal::SigHandler::SigDfl,
-            )
-        };
-    }
     init_tracing(daemon);
     let (result, changes) = match pacman_compat::parse(&argv) {
         Some(Ok(p)) => (

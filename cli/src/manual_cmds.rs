@@ -2,6 +2,7 @@
 //! (clap_complete) and man pages (clap_mangen) generated from the clap grammar, so
 //! they can never disagree with `--help`. Packaging runs both at build time.
 
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -10,11 +11,19 @@ use clap::CommandFactory;
 
 use crate::args::Cli;
 
-/// Prints the completion script for `shell` on stdout.
-pub fn completions(shell: clap_complete::Shell) -> ExitCode {
+/// Prints the completion script for `shell` on stdout. A reader that stops early
+/// (`| head`) ends it quietly. (SIGPIPE stays ignored in rast: a pipe to `btrfs
+/// receive` or a socket to the agent that closes must be an error rast handles, not
+/// a signal that kills it mid-restore.)
+pub fn completions(shell: clap_complete::Shell) -> Result<ExitCode> {
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "rast", &mut std::io::stdout());
-    ExitCode::SUCCESS
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "rast", &mut script);
+    match std::io::stdout().write_all(&script) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(e).context("writing the completion script"),
+    }
 }
 
 fn write_page(dir: &Path, name: &str, cmd: clap::Command) -> Result<()> {
