@@ -263,51 +263,51 @@ fn installer_refuses_the_wrong_devices_and_writes_nothing() {
     let rast = |args: &[&str]| Command::new(rast_bin()).args(args).output().unwrap();
     let err = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).to_string();
     let before = std::fs::read(&img).unwrap();
+    let refused = |args: &[&str], why: &str| {
+        let o = rast(args);
+        assert!(
+            !o.status.success() && err(&o).contains(why),
+            "{args:?}: {}",
+            err(&o)
+        );
+    };
 
-    let o = rast(&["init", "--partition", &p1, "--disk", &disk, "base"]);
-    assert!(
-        !o.status.success() && err(&o).contains("is not a btrfs filesystem"),
-        "{}",
-        err(&o)
+    refused(
+        &["init", "--partition", &p1, "--disk", &disk, "base"],
+        "is not a btrfs filesystem",
     );
     assert!(run(&["mkfs.btrfs", "-q", "-f", &p1]).status.success());
     assert!(run(&["mkfs.btrfs", "-q", "-f", &loose]).status.success());
     let before_init = std::fs::read(&img).unwrap();
-    let o = rast(&["init", "--partition", &loose, "--disk", &disk, "base"]);
-    assert!(
-        !o.status.success() && err(&o).contains("does not hold"),
-        "{}",
-        err(&o)
+    refused(
+        &["init", "--partition", &loose, "--disk", &disk, "base"],
+        "does not hold",
     );
-    let o = rast(&[
-        "init",
-        "--partition",
-        &p1,
-        "--disk",
-        &disk,
-        "--esp",
-        &p2,
-        "base",
-    ]);
-    assert!(
-        !o.status.success() && err(&o).contains("is not a FAT (vfat) filesystem"),
-        "{}",
-        err(&o)
+    refused(
+        &[
+            "init",
+            "--partition",
+            &p1,
+            "--disk",
+            &disk,
+            "--esp",
+            &p2,
+            "base",
+        ],
+        "is not a FAT (vfat) filesystem",
     );
-    let o = rast(&[
-        "init",
-        "--partition",
-        &p1,
-        "--disk",
-        &disk,
-        "--bootloader",
-        "systemd-boot",
-        "base",
-    ]);
-    assert!(
-        !o.status.success() && err(&o).contains("needs an EFI system partition"),
-        "{}",
-        err(&o)
+    refused(
+        &[
+            "init",
+            "--partition",
+            &p1,
+            "--disk",
+            &disk,
+            "--bootloader",
+            "systemd-boot",
+            "base",
+        ],
+        "needs an EFI system partition",
     );
     assert_eq!(
         std::fs::read(&img).unwrap(),
