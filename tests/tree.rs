@@ -480,6 +480,25 @@ fn completions_and_man_pages_come_from_the_grammar() {
     drop(child.stdout.take());
     let out = child.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    // JSON output too (`rast --json … | head`).
+    let mut child = Command::new(rast_e2e::rast_bin())
+        .args([
+            "--json",
+            "config",
+            "check",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../packaging/rast.toml"),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

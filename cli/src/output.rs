@@ -9,8 +9,16 @@ use anyhow::{bail, Result};
 
 use crate::args::Cli;
 
+/// Prints `v` as pretty JSON on stdout. A reader that went away (`rast --json … |
+/// head`) is not an error of rast's: the output simply ends (no EPIPE panic).
 pub fn print_json(v: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(v).expect("json"));
+    let text = serde_json::to_string_pretty(v).expect("json");
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("rast: error: writing to stdout: {e}");
+        }
+    }
 }
 
 /// Asks `question` on the terminal; `--yes` answers yes, no terminal answers no.
