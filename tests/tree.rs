@@ -470,35 +470,27 @@ fn completions_and_man_pages_come_from_the_grammar() {
         out.status.success() && text.contains("rast-clone") && text.contains("--snap"),
         "{text}"
     );
-    // A reader that goes away ends the script quietly, never with a panic.
-    let mut child = Command::new(rast_e2e::rast_bin())
-        .args(["completions", "bash"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
-    // JSON output too (`rast --json … | head`).
-    let mut child = Command::new(rast_e2e::rast_bin())
-        .args([
-            "--json",
-            "config",
-            "check",
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../packaging/rast.toml"),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        !String::from_utf8_lossy(&out.stderr).contains("panicked"),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // A reader that goes away ends the output quietly, never with a panic — the
+    // completion script and `--json` output (`rast --json … | head`) alike.
+    let closed_stdout = |args: &[&str]| {
+        let mut child = Command::new(rast_e2e::rast_bin())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    };
+    closed_stdout(&["completions", "bash"]);
+    closed_stdout(&[
+        "--json",
+        "config",
+        "check",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../packaging/rast.toml"),
+    ]);
 }
 
 #[test]

@@ -374,28 +374,21 @@ fn main() {
         .enumerate()
         .map(|(i, c)| (c.as_str(), i))
         .collect();
+    // How the planner reads a text: its tokens, and the clauses it splits them into.
+    let tokens_of = |s: &str| lex::tokens(&text::normalize_case_kept(s), &lexvocab, &is_package);
+    let split_of = |toks: &[lex::Token]| split::clauses(toks, &|w| starts.contains(w));
     // The splitter against the generated clauses.
     let (mut split_ok, mut split_n) = (0, 0);
     for r in rows.iter().filter(|r| r.clauses.is_some()) {
-        let toks = lex::tokens(
-            &text::normalize_case_kept(&r.request),
-            &lexvocab,
-            &is_package,
-        );
-        let got: Vec<String> = split::clauses(&toks, &|w| starts.contains(w))
+        let toks = tokens_of(&r.request);
+        let got: Vec<String> = split_of(&toks)
             .into_iter()
             .map(|x| lex::join(&toks[x]))
             .collect();
         let want: Vec<String> = r
             .clause_texts()
             .iter()
-            .map(|c| {
-                lex::join(&lex::tokens(
-                    &text::normalize_case_kept(c),
-                    &lexvocab,
-                    &is_package,
-                ))
-            })
+            .map(|c| lex::join(&tokens_of(c)))
             .collect();
         split_n += 1;
         if got == want {
@@ -415,12 +408,8 @@ fn main() {
             let mut texts = r.clause_texts();
             if texts.len() != r.intents.len() {
                 // Hand-written requests of several clauses: as the planner splits them.
-                let toks = lex::tokens(
-                    &text::normalize_case_kept(&r.request),
-                    &lexvocab,
-                    &is_package,
-                );
-                let got: Vec<String> = split::clauses(&toks, &|w| starts.contains(w))
+                let toks = tokens_of(&r.request);
+                let got: Vec<String> = split_of(&toks)
                     .into_iter()
                     .map(|x| {
                         toks[x]
@@ -436,7 +425,7 @@ fn main() {
                 texts = got;
             }
             for (c, intent) in texts.iter().zip(&r.intents) {
-                let t = lex::tokens(&text::normalize_case_kept(c), &lexvocab, &is_package);
+                let t = tokens_of(c);
                 let spans = refs::find(&t);
                 let f = intent::features(&t, &spans, &info, &is_package, q);
                 let y = *class_ix

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use rast_pkgindex::catalog::Catalog;
 use rast_pkgindex::doc::Kind;
-use rast_pkgindex::index::{Backend, Searcher};
+use rast_pkgindex::index::Searcher;
 
 use crate::action::Plan;
 use crate::llm::LlmConfig;
@@ -40,7 +40,7 @@ impl WarmIndex {
                 let d = rast_embeddings::resolve_model_dir(self.model_dir.as_deref())
                     .map_err(|e| e.to_string())?;
                 let enc = rast_embeddings::Encoder::load(&d).map_err(|e| e.to_string())?;
-                Searcher::open(&self.dir, &Backend::Flat, enc).map_err(|e| e.to_string())
+                Searcher::open(&self.dir, enc).map_err(|e| e.to_string())
             })
             .as_ref()
             .map_err(Clone::clone)

@@ -208,7 +208,7 @@ pub fn search(cli: &Cli, a: &SearchArgs, force_kind: Option<Kind>) -> Result<Exi
         Some(h) => h,
         None => {
             let dir = index_dir(&a.loc, &cfg, &sys);
-            let searcher = Searcher::open(&dir, &backend(&cfg, &sys)?, encoder(&a.loc)?)?;
+            let searcher = Searcher::open(&dir, encoder(&a.loc)?)?;
             searcher.search(&query, a.limit, kind)?
         }
     };

@@ -3,7 +3,7 @@
 //! Prints hit@5 and MRR@10 per set and parameter choice (the metrics of
 //! ../shared/search-eval/score.py), so weights are chosen on more than one set.
 
-use rast_pkgindex::index::{Backend, Searcher};
+use rast_pkgindex::index::Searcher;
 use rast_pkgindex::rank::Params;
 
 /// A query and the package names that answer it.
@@ -14,7 +14,7 @@ fn main() {
     let dir = std::path::PathBuf::from(&args[0]);
     let enc =
         rast_embeddings::Encoder::load(&rast_embeddings::resolve_model_dir(None).unwrap()).unwrap();
-    let s = Searcher::open(&dir, &Backend::Flat, enc).unwrap();
+    let s = Searcher::open(&dir, enc).unwrap();
     let sets: Vec<(String, Vec<Case>)> = args[1..]
         .iter()
         .map(|p| {

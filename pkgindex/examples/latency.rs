@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use rast_pkgindex::index::{Backend, Searcher};
+use rast_pkgindex::index::Searcher;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -13,7 +13,7 @@ fn main() {
     let rounds: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(5);
     let enc =
         rast_embeddings::Encoder::load(&rast_embeddings::resolve_model_dir(None).unwrap()).unwrap();
-    let s = Searcher::open(std::path::Path::new(&args[0]), &Backend::Flat, enc).unwrap();
+    let s = Searcher::open(std::path::Path::new(&args[0]), enc).unwrap();
     let queries: Vec<String> = std::fs::read_to_string(&args[1])
         .unwrap()
         .lines()

@@ -450,14 +450,15 @@ pub struct Searcher {
 }
 
 impl Searcher {
-    pub fn open(dir: &Path, backend: &Backend, encoder: Encoder) -> Result<Searcher> {
+    /// Opens the index in `dir` for this host's queries — always the embedded vector
+    /// store, whatever the backend (the Qdrant backend only adds the fleet copy).
+    pub fn open(dir: &Path, encoder: Encoder) -> Result<Searcher> {
         if load_state(dir)?.is_none() {
             return Err(Error::NoIndex(
                 dir.to_path_buf(),
                 "run `rast index build` first".into(),
             ));
         }
-        let _ = backend; // local search never needs the fleet server
         let bm25 = Bm25::open(&dir.join("bm25"))?;
         let vectors = open_store(dir, encoder.dim())?;
         Ok(Searcher {

@@ -72,7 +72,7 @@ pub fn is_readonly(path: &Path) -> Result<bool> {
 
 /// The subvolume's generation after flushing the filesystem: it moves whenever
 /// anything in the subvolume is written (atime updates included, so compare only
-/// across work done on a `noatime` mount — see [`crate::sandbox`]).
+/// across work done on a `noatime` mount — see [`crate::txn::Txn::generation`]).
 pub fn generation(path: &Path) -> Result<u64> {
     libbtrfsutil::sync(path).map_err(err(path, "sync"))?;
     Ok(libbtrfsutil::subvolume_info(path)

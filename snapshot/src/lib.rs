@@ -447,8 +447,9 @@ impl Rast {
     ) -> Result<RunOutcome> {
         self.changeable(meta, n)?;
         let txn = Txn::prepare(&self.layout, n)?;
+        let before = txn.generation()?;
         let status = body(&txn)?;
-        let unchanged = status.success() && !txn.changed()?;
+        let unchanged = status.success() && txn.generation()? == before;
         let committed = status.success() && !unchanged;
         if committed {
             txn.commit(meta.get(n)?)?;
