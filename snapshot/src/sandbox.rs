@@ -119,7 +119,7 @@ impl Sandbox {
                     None::<&CStr>,
                 )?;
                 // noatime: a program that only reads leaves the copy unwritten, so a
-                // transaction can tell "changed nothing" (Txn::changed).
+                // transaction can tell "changed nothing" (Txn::generation).
                 mount(
                     None::<&CStr>,
                     root.as_c_str(),
