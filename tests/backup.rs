@@ -6,161 +6,9 @@
 
 use std::process::{Command, Stdio};
 
-use rast_e2e::servers::{Kind, Remote};
-use rast_e2e::Fs;
+use rast_e2e::backup::{same_tree, Bk};
+use rast_e2e::servers::Kind;
 use serde_json::Value;
-
-struct Bk {
-    fs: Fs,
-    url: String,
-    key: String,
-    identity: std::path::PathBuf,
-    /// A local object-store server (none: a file:// target).
-    remote: Option<Remote>,
-    config: std::path::PathBuf,
-}
-
-impl Bk {
-    fn new() -> Bk {
-        Bk::with(None)
-    }
-
-    /// Backups to a local S3, Azure or GCS server instead of a directory.
-    fn on(kind: Kind) -> Bk {
-        Bk::with(Some(Remote::start(kind)))
-    }
-
-    fn with(remote: Option<Remote>) -> Bk {
-        let fs = Fs::initialised();
-        fs.ok(&["clone", "0"]);
-        let identity = fs.dir.path().join("identity.txt");
-        let config = fs.dir.path().join("rast.toml");
-        std::fs::write(
-            &config,
-            remote.as_ref().map(|r| r.config.as_str()).unwrap_or(""),
-        )
-        .unwrap();
-        let url = match &remote {
-            Some(r) => r.url.clone(),
-            None => format!("file://{}", fs.dir.path().join("store").display()),
-        };
-        let mut b = Bk {
-            fs,
-            url,
-            key: String::new(),
-            identity,
-            remote,
-            config,
-        };
-        b.key = b
-            .ok(&["backup", "keygen", "-o", b.identity.to_str().unwrap()])
-            .trim()
-            .to_string();
-        b
-    }
-
-    /// `rast --root MNT ARGS…` with the target's config and credentials.
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = self.fs.cmd(args);
-        c.env("RAST_CONFIG", &self.config);
-        if let Some(r) = &self.remote {
-            r.apply(&mut c);
-        }
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        self.cmd(args).output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "rast {args:?} failed ({}):\n{}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr),
-            self.remote.as_ref().map(|r| r.log()).unwrap_or_default()
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    fn create(&self, extra: &[&str]) -> Value {
-        self.create_chunked("262144", extra)
-    }
-    fn create_chunked(&self, chunk_size: &str, extra: &[&str]) -> Value {
-        let mut a = vec![
-            "--json",
-            "backup",
-            "create",
-            "1",
-            "--to",
-            &self.url,
-            "--recipient",
-            &self.key,
-            "--chunk-size",
-            chunk_size,
-        ];
-        a.extend_from_slice(extra);
-        serde_json::from_str(&self.ok(&a)).unwrap()
-    }
-    /// Writes `bytes` random bytes to /etc/big in snapshot 1 (incompressible data).
-    fn random_etc_big(&self, bytes: u64) {
-        let cmd = format!("head -c {bytes} /dev/urandom > /etc/big");
-        self.fs.ok(&["run", "1", "--", "sh", "-c", &cmd]);
-    }
-    fn change(&self, i: u32) {
-        self.fs.ok(&[
-            "run",
-            "1",
-            "--",
-            "sh",
-            "-c",
-            &format!("head -c 300000 /dev/urandom > /etc/blob{i}; echo {i} > /etc/generation"),
-        ]);
-    }
-    fn list(&self) -> Vec<Value> {
-        let v: Value =
-            serde_json::from_str(&self.ok(&["--json", "backup", "list", "--to", &self.url]))
-                .unwrap();
-        v["backups"].as_array().unwrap().clone()
-    }
-    /// `rast backup restore ID --into <mnt>/restored` with `identity`.
-    fn restore_cmd(&self, id: &str, identity: &std::path::Path) -> Command {
-        self.cmd(&[
-            "backup",
-            "restore",
-            id,
-            "--into",
-            self.fs.mnt.join("restored").to_str().unwrap(),
-            "--to",
-            &self.url,
-            "--identity",
-            identity.to_str().unwrap(),
-        ])
-    }
-    fn restore_into(&self, id: &str) -> (std::path::PathBuf, std::process::Output) {
-        let out = self.restore_cmd(id, &self.identity).output().unwrap();
-        (self.fs.mnt.join("restored").join(id), out)
-    }
-}
-
-fn same_tree(a: &std::path::Path, b: &std::path::Path) {
-    let out = Command::new("diff")
-        .arg("-r")
-        .arg("--no-dereference")
-        .arg(a)
-        .arg(b)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{} and {} differ:\n{}",
-        a.display(),
-        b.display(),
-        String::from_utf8_lossy(&out.stdout)
-    );
-}
 
 fn received_uuid(p: &std::path::Path) -> String {
     let out = Command::new("btrfs")
@@ -898,5 +746,162 @@ fn verify_checks_the_whole_chain_a_restore_needs() {
     assert!(
         verify(&incr, &read).status.success(),
         "clean kept what restores need"
+    );
+}
+
+/// Restoring into a btrfs that fills up fails with a clear "no space" error, deletes the
+/// half-received subvolume and leaves the other subvolumes there untouched.
+#[test]
+fn restore_into_a_full_filesystem_fails_cleanly() {
+    let b = Bk::new();
+    b.random_etc_big(220_000_000);
+    let v = b.create_chunked("16777216", &[]);
+    let id = v["id"].as_str().unwrap();
+    let small = rast_e2e::Fs::sized(180 << 20);
+    let keep = small.mnt.join("keep");
+    let sh = |script: &str| {
+        let st = Command::new("sh").arg("-c").arg(script).status().unwrap();
+        assert!(st.success(), "{script}");
+    };
+    let k = keep.display();
+    sh(&format!(
+        "btrfs -q subvolume create {k} && head -c 20000000 /dev/urandom > {k}/data && sync"
+    ));
+    let sum = |p: &std::path::Path| {
+        let o = Command::new("sha256sum").arg(p).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let before = sum(&keep.join("data"));
+    let out = b
+        .cmd(&[
+            "backup",
+            "restore",
+            id,
+            "--into",
+            small.mnt.to_str().unwrap(),
+            "--to",
+            &b.url,
+            "--identity",
+            b.identity.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a 220 MB restore fit in 180 MiB?");
+    assert!(err.contains("no space left on"), "a clear error: {err}");
+    let subvols = Command::new("btrfs")
+        .args(["subvolume", "list", "-o"])
+        .arg(&small.mnt)
+        .output()
+        .unwrap();
+    let subvols = String::from_utf8_lossy(&subvols.stdout);
+    let names: Vec<&str> = subvols
+        .lines()
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    assert_eq!(names, ["keep"], "the half-received subvolume is deleted");
+    assert_eq!(sum(&keep.join("data")), before, "the other subvolume is untouched");
+}
+
+/// `--read-data-subset n/t` reads one group of chunks and lists the rest; the groups
+/// together read everything; `backup list` marks the chains the last verify found
+/// damaged and those whose parent is gone.
+#[test]
+fn verify_subsets_and_list_marks_broken_chains() {
+    let b = Bk::new();
+    b.random_etc_big(2_500_000);
+    let full = b.create(&[])["id"].as_str().unwrap().to_string();
+    b.change(1);
+    let incr = b.create(&[])["id"].as_str().unwrap().to_string();
+    let id = b.identity.to_str().unwrap();
+    let verify = |subset: &str| -> (Option<i32>, Value) {
+        let out = b.run(&[
+            "--json", "backup", "verify", &incr, "--to", &b.url, "--identity", id,
+            "--read-data-subset", subset,
+        ]);
+        (out.status.code(), serde_json::from_slice(&out.stdout).unwrap())
+    };
+    let full_link = |v: &Value| v["verified"].as_array().unwrap()[0].clone();
+    let (a, va) = verify("1/2");
+    let (c, vb) = verify("2/2");
+    assert_eq!((a, c), (Some(0), Some(0)), "{va}\n{vb}");
+    let chunks = full_link(&va)["chunks"].as_u64().unwrap();
+    assert!(chunks >= 8, "several chunks: {va}");
+    assert_eq!(
+        full_link(&va)["read"].as_u64().unwrap() + full_link(&vb)["read"].as_u64().unwrap(),
+        chunks,
+        "the two groups read every chunk once"
+    );
+    let (_, again) = verify("1/2");
+    assert_eq!(full_link(&again)["read"], full_link(&va)["read"], "deterministic");
+    let (code, pct) = verify("50%");
+    assert_eq!(code, Some(0), "{pct}");
+    assert!(full_link(&pct)["read"].as_u64().unwrap() <= chunks);
+
+    // A flipped bit in one chunk of the full: exactly one group reads (and finds) it.
+    let chunk = |i: u32| {
+        b.fs.dir
+            .path()
+            .join("store")
+            .join(&full)
+            .join(format!("chunk-{i:06}.zst.age"))
+    };
+    let orig = std::fs::read(chunk(3)).unwrap();
+    let mut bad = orig.clone();
+    bad[orig.len() / 2] ^= 0x01;
+    std::fs::write(chunk(3), &bad).unwrap();
+    let (a, _) = verify("1/2");
+    let (c, _) = verify("2/2");
+    let mut codes = [a, c];
+    codes.sort();
+    assert_eq!(codes, [Some(0), Some(1)], "one group read the damaged chunk");
+    // What the last verify found stays visible in `list`: verify with the group
+    // that reads the damaged chunk last.
+    let failing = if a == Some(1) { "1/2" } else { "2/2" };
+    assert_eq!(verify(failing).0, Some(1));
+    let listed = b.ok(&["backup", "list", "--to", &b.url]);
+    let line = |id: &str| {
+        listed
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} in {listed}"))
+            .to_string()
+    };
+    assert!(line(&full).contains("BROKEN: damaged (verify,"), "{listed}");
+    assert!(
+        line(&incr).contains(&format!("BROKEN: its chain needs {full}, damaged")),
+        "{listed}"
+    );
+    let v: Value =
+        serde_json::from_str(&b.ok(&["--json", "backup", "list", "--to", &b.url])).unwrap();
+    let row = |id: &str| {
+        v["backups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert!(row(&incr)["broken"].as_str().unwrap().contains(&full), "{v}");
+    assert_eq!(row(&full)["last_verify"]["ok"], false, "{v}");
+    // Repaired and verified again: the mark goes.
+    std::fs::write(chunk(3), &orig).unwrap();
+    assert_eq!(verify(failing).0, Some(0));
+    assert!(b.ok(&["backup", "list", "--to", &b.url]).lines().all(|l| !l.contains("BROKEN")));
+    // A short object is caught by listing in the group that does not read it.
+    std::fs::write(chunk(5), &orig[..100]).unwrap();
+    assert_eq!(verify("1/2").0, Some(1));
+    assert_eq!(verify("2/2").0, Some(1));
+    let listed = b.ok(&["backup", "list", "--to", &b.url]);
+    assert!(listed.lines().any(|l| l.starts_with(&full) && l.contains("BROKEN: damaged")));
+    // A parent without its manifest: the incremental's chain is broken, no verify needed.
+    std::fs::remove_file(b.fs.dir.path().join("store").join(&full).join("manifest.json"))
+        .unwrap();
+    let listed = b.ok(&["backup", "list", "--to", &b.url]);
+    assert!(
+        listed.lines().any(|l| l.starts_with(&incr)
+            && l.contains(&format!("BROKEN: its chain needs {full}, which is missing"))),
+        "{listed}"
     );
 }

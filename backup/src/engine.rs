@@ -1,4 +1,4 @@
-//! The operations: create, list, restore, verify, clean, prune.
+//! The operations: create, list, restore, clean, prune (verify: [`crate::verify`]).
 //!
 //! `create` runs `btrfs send` in a blocking thread that streams its output through
 //! [`seal::seal_stream`] (parallel zstd + age, CPU-bound, never on the async runtime).
@@ -345,131 +345,6 @@ pub async fn chain(t: &Target, id: &str) -> Result<Vec<Manifest>> {
     Ok(out)
 }
 
-/// Result of `verify`.
-#[derive(Clone, Debug, Serialize)]
-pub struct Verified {
-    pub id: String,
-    pub chunks: usize,
-    pub ok: bool,
-    pub problems: Vec<String>,
-    pub read_data: bool,
-}
-
-/// Checks that every chunk is there with its ciphertext hash; with `identities`, also
-/// decrypts, decompresses and checks the stream.
-pub async fn verify(
-    t: &Target,
-    id: &str,
-    identities: Option<&[age::x25519::Identity]>,
-) -> Result<Verified> {
-    let m = manifest(t, id)
-        .await?
-        .ok_or_else(|| Error::NotFound(id.into()))?;
-    let mut problems = Vec::new();
-    let mut opener = Opener::default();
-    let mut buf = Vec::new();
-    for c in &m.chunks {
-        let name = format::chunk_name(id, c.index);
-        let max = c.cipher_len.min(format::MAX_STORED_CHUNK);
-        match t.get_into(&name, std::mem::take(&mut buf), max).await? {
-            None => problems.push(format!("{name} is missing")),
-            Some(b) if format::sha256(&b) != c.cipher_sha256 || b.len() as u64 != c.cipher_len => {
-                problems.push(format!("{name} does not match its hash"))
-            }
-            Some(b) => {
-                if let Some(ids) = identities {
-                    match opener.open(&b, ids, c.plain_len) {
-                        Ok(plain) if !c.plain_digest.matches(&plain) => {
-                            problems.push(format!("{name} decrypts to other data"))
-                        }
-                        Ok(plain) if c.index == 0 && !plain.starts_with(format::SEND_MAGIC) => {
-                            problems.push(format!("{name} is not a btrfs send stream"))
-                        }
-                        Ok(_) => {}
-                        Err(e) => problems.push(format!("{name}: {e}")),
-                    }
-                }
-                buf = b;
-            }
-        }
-    }
-    Ok(Verified {
-        id: id.into(),
-        chunks: m.chunks.len(),
-        ok: problems.is_empty(),
-        problems,
-        read_data: identities.is_some(),
-    })
-}
-
-/// Result of verifying what restoring one backup needs: its whole chain.
-#[derive(Clone, Debug, Serialize)]
-pub struct ChainVerified {
-    pub id: String,
-    /// Every backup of the chain was verified and is intact: a restore would succeed.
-    pub restorable: bool,
-    /// Each backup of the chain, parents first.
-    pub links: Vec<Verified>,
-    /// Why the chain cannot be restored (a missing parent, a damaged link).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-/// Verifies `id` and every backup before it in its chain, parents first ([`verify`]
-/// on each): `verify` says ok only when a restore of `id` would find every object
-/// it needs intact. `cache` holds results already computed (for `verify --all`).
-pub async fn verify_chain(
-    t: &Target,
-    id: &str,
-    identities: Option<&[age::x25519::Identity]>,
-    cache: &mut std::collections::HashMap<String, Verified>,
-) -> Result<ChainVerified> {
-    let manifests = match chain(t, id).await {
-        Ok(m) => m,
-        Err(Error::Damaged { reason, .. }) => {
-            return Ok(ChainVerified {
-                id: id.into(),
-                restorable: false,
-                links: Vec::new(),
-                reason: Some(format!("{id} cannot be restored: {reason}")),
-            })
-        }
-        Err(e) => return Err(e),
-    };
-    let mut links = Vec::new();
-    for m in &manifests {
-        let v = match cache.get(&m.id) {
-            Some(v) => v.clone(),
-            None => {
-                let v = verify(t, &m.id, identities).await?;
-                cache.insert(m.id.clone(), v.clone());
-                v
-            }
-        };
-        links.push(v);
-    }
-    let damaged: Vec<&str> = links
-        .iter()
-        .filter(|v| !v.ok)
-        .map(|v| v.id.as_str())
-        .collect();
-    let reason = match damaged.as_slice() {
-        [] => None,
-        [one] if *one == id => Some(format!("{id} is damaged: it cannot be restored")),
-        some => Some(format!(
-            "{id} cannot be restored: its chain needs {}, which {} damaged",
-            some.join(", "),
-            if some.len() == 1 { "is" } else { "are" }
-        )),
-    };
-    Ok(ChainVerified {
-        id: id.into(),
-        restorable: reason.is_none(),
-        links,
-        reason,
-    })
-}
-
 /// Restores `id` (and the chain before it) into the btrfs directory `into`; returns
 /// the restored subvolume. A subvolume already there and complete (read-only, with a
 /// received UUID) is not received again; one left half-received by an interrupted
@@ -547,7 +422,7 @@ fn fetch(
     let (index, len) = (c.index, c.cipher_len.min(format::MAX_STORED_CHUNK));
     tokio::spawn(async move {
         let name = format::chunk_name(&id, index);
-        t.get_into(&name, pool.take(), len)
+        t.get_exact(&name, pool.take(), len)
             .await?
             .ok_or(Error::Damaged {
                 reason: format!("{name} is missing"),
@@ -651,6 +526,14 @@ async fn receive_one(
     let out = child
         .wait_with_output()
         .map_err(|e| Error::Invalid(e.to_string()))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if (!out.status.success() || receive_stopped) && stderr.contains("No space left on device") {
+        return Err(Error::NoSpace {
+            id: m.id.clone(),
+            into: into.display().to_string(),
+            need: m.plain_len(),
+        });
+    }
     if !out.status.success() || receive_stopped {
         return Err(Error::Invalid(format!(
             "btrfs receive failed: {}",

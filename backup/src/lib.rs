@@ -7,7 +7,7 @@
 //! without its manifest is incomplete, never listed as complete, and `clean` removes
 //! it. See docs/backup-format.md.
 //!
-//! Modules: [`engine`] (the operations), [`seal`] (send stream → sealed chunks),
+//! Modules: [`engine`] (the operations), [`verify`] (what a restore needs, checked), [`seal`] (send stream → sealed chunks),
 //! [`unseal`] (a sealed chunk → its plaintext, checked against the manifest),
 //! [`format`] (manifest and object names), [`store`] (targets by URL), [`retention`],
 //! [`schedule`], [`keys`].
@@ -27,6 +27,7 @@ pub mod schedule;
 pub mod seal;
 pub mod store;
 pub mod unseal;
+pub mod verify;
 
 /// Errors of the backup crate.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +42,8 @@ pub enum Error {
     NotFound(String),
     #[error("backup {id} is damaged: {reason}")]
     Damaged { id: String, reason: String },
+    #[error("no space left on {into} to restore {id} (it needs {need} bytes of send stream); the half-received subvolume is deleted, the rest of {into} is untouched — free space there or restore elsewhere")]
+    NoSpace { id: String, into: String, need: u64 },
     #[error("{0}")]
     Invalid(String),
     #[error("{path}: {source}")]

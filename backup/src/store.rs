@@ -1,8 +1,12 @@
 //! Targets by URL: `file:///path` (the embedded default), `s3://bucket/prefix`,
 //! `gs://bucket/prefix`, `az://container/prefix`. Credentials come from the
 //! environment (object_store's `from_env`), endpoint/region/allow_http/retries from
-//! [`TargetOptions`]. Retries are bounded (default: 3 tries over at most 30 s) — the
-//! library default retries for minutes.
+//! [`TargetOptions`]. Retries are bounded (default: 3 retries over at most 30 s) — the
+//! library default retries for minutes. object_store retries 5xx/429 answers, connect
+//! errors, and (requests being idempotent) connections lost mid-request; a download cut
+//! mid-body is resumed with a range request. What it cannot see — a body that arrives
+//! complete by its Content-Length but shorter or longer than the manifest lists — is
+//! read again by [`Target::get_exact`] within the same retry budget.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,12 +32,20 @@ pub struct Target {
     pub url: String,
     pub store: Arc<dyn ObjectStore>,
     pub prefix: ObjPath,
+    /// Re-reads allowed for an object that arrives with the wrong length.
+    pub retries: usize,
+    pub backoff: Duration,
 }
+
+/// Retries when `[backup] max_retries` is not set.
+pub const DEFAULT_RETRIES: usize = 3;
+/// The longest retrying goes on when `[backup] retry_timeout` is not set.
+pub const DEFAULT_RETRY_TIMEOUT: Duration = Duration::from_secs(30);
 
 fn retry(o: &TargetOptions) -> object_store::RetryConfig {
     object_store::RetryConfig {
-        max_retries: o.max_retries.unwrap_or(3),
-        retry_timeout: o.retry_timeout.unwrap_or(Duration::from_secs(30)),
+        max_retries: o.max_retries.unwrap_or(DEFAULT_RETRIES),
+        retry_timeout: o.retry_timeout.unwrap_or(DEFAULT_RETRY_TIMEOUT),
         backoff: object_store::BackoffConfig {
             init_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
@@ -64,6 +76,8 @@ impl Target {
                 url: url.to_string(),
                 store: Arc::new(store),
                 prefix: ObjPath::default(),
+                retries: o.max_retries.unwrap_or(DEFAULT_RETRIES),
+                backoff: Duration::from_millis(100),
             });
         }
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -115,6 +129,8 @@ impl Target {
             url: url.to_string(),
             store,
             prefix: ObjPath::from(prefix.trim_matches('/')),
+            retries: o.max_retries.unwrap_or(DEFAULT_RETRIES),
+            backoff: Duration::from_millis(100),
         })
     }
 
@@ -193,6 +209,31 @@ impl Target {
         }
     }
 
+    /// [`Target::get_into`] for an object whose length is known to be `len`: one that
+    /// arrives with another length is read again, up to [`Target::retries`] times with
+    /// doubling pauses (a short read from a misbehaving server or cache is transient;
+    /// the manifest's length is the truth). Returns the last read, so a caller that
+    /// still sees the wrong length reports the object as damaged.
+    pub async fn get_exact(&self, name: &str, buf: Vec<u8>, len: u64) -> Result<Option<Vec<u8>>> {
+        let mut pause = self.backoff;
+        let mut got = self.get_into(name, buf, len).await?;
+        for _ in 0..self.retries {
+            match got {
+                Some(b) if b.len() as u64 != len => {
+                    tracing::warn!(
+                        "{name}: read {} bytes, the manifest lists {len}; reading it again",
+                        b.len()
+                    );
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(5));
+                    got = self.get_into(name, b, len).await?;
+                }
+                _ => break,
+            }
+        }
+        Ok(got)
+    }
+
     pub async fn delete(&self, name: &str) -> Result<()> {
         match self.store.delete(&self.path(name)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
@@ -202,9 +243,18 @@ impl Target {
 
     /// Every object name (relative to the prefix) with its size.
     pub async fn list(&self) -> Result<Vec<(String, u64)>> {
+        let prefix = (!self.prefix.as_ref().is_empty()).then(|| self.prefix.clone());
+        self.list_in(prefix).await
+    }
+
+    /// The objects under `dir/` (e.g. one backup's), named as [`Target::list`] does.
+    pub async fn list_under(&self, dir: &str) -> Result<Vec<(String, u64)>> {
+        self.list_in(Some(self.path(dir))).await
+    }
+
+    async fn list_in(&self, prefix: Option<ObjPath>) -> Result<Vec<(String, u64)>> {
         use futures::TryStreamExt;
-        let prefix = (!self.prefix.as_ref().is_empty()).then_some(&self.prefix);
-        let metas: Vec<_> = self.store.list(prefix).try_collect().await?;
+        let metas: Vec<_> = self.store.list(prefix.as_ref()).try_collect().await?;
         let strip = if self.prefix.as_ref().is_empty() {
             String::new()
         } else {

@@ -643,7 +643,8 @@ pub enum BackupCommand {
     },
     /// When the configured job runs next ([backup.schedule]) and how the last run went.
     Schedule,
-    /// Backups at the target: chains, sizes, complete or not (needs no key).
+    /// Backups at the target: chains, sizes, complete or not, and chains the last
+    /// verify found broken (needs no key).
     List {
         #[command(flatten)]
         target: BackupTarget,
@@ -662,14 +663,21 @@ pub enum BackupCommand {
         #[arg(long)]
         as_snapshot: bool,
     },
-    /// Check chunks are present and untampered (no key); --read-data decrypts them too.
+    /// Check what restoring ID needs — its whole chain: every chunk present and
+    /// untampered (no key needed); --read-data also decrypts and checks the data.
+    /// --all checks every backup and reports objects no backup lists.
     Verify {
         #[arg(value_name = "ID", required_unless_present = "all")]
         id: Option<String>,
         #[arg(long)]
         all: bool,
+        /// Decrypt and decompress every chunk and match it against the manifest.
         #[arg(long)]
         read_data: bool,
+        /// Read only a deterministic sample: "10%", or group "n/t" (run 1/5 … 5/5 in
+        /// turn to cover everything); the other chunks are checked by listing.
+        #[arg(long, value_name = "N%|n/t", conflicts_with = "read_data")]
+        read_data_subset: Option<String>,
         #[command(flatten)]
         target: BackupTarget,
         #[arg(long, value_name = "FILE")]

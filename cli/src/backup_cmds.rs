@@ -17,10 +17,13 @@ use rast_backup::format::Source;
 use rast_backup::retention::Policy;
 use rast_backup::schedule::Schedule;
 use rast_backup::store::{Target, TargetOptions};
+use rast_backup::verify::Reading;
 use rast_snapshot::{btrfs, Part, SnapId};
 use serde_json::json;
 
 use crate::args::{BackupCommand, BackupTarget, Cli};
+
+mod checks;
 use crate::config::{self, BackupConfig};
 use crate::output::{print_json, when};
 use crate::progress::Meter;
@@ -37,7 +40,12 @@ fn target(t: &BackupTarget, cfg: &BackupConfig) -> Result<Target> {
         region: cfg.region.clone(),
         allow_http: cfg.allow_http,
         max_retries: cfg.max_retries,
-        retry_timeout: None,
+        retry_timeout: cfg
+            .retry_timeout
+            .as_deref()
+            .map(humantime::parse_duration)
+            .transpose()
+            .context("[backup] retry_timeout")?,
     };
     Ok(Target::open(&url, &o)?)
 }
@@ -55,6 +63,16 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .worker_threads(2)
         .enable_all()
         .build()?)
+}
+
+/// After the store failed beyond the retry budget: what happens next.
+fn hint_after_store_error(e: &anyhow::Error, next: &str) {
+    if matches!(
+        e.downcast_ref::<rast_backup::Error>(),
+        Some(rast_backup::Error::Store(_))
+    ) {
+        eprintln!("rast: the target kept failing after the configured retries ([backup] max_retries, retry_timeout); {next}");
+    }
 }
 
 /// What `create` does beyond the snapshot number.
@@ -265,10 +283,7 @@ fn last_run(cli: &Cli) -> Result<Option<LastRun>> {
 }
 
 fn unix_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    rast_snapshot::clock::now() as i64
 }
 
 /// `rast backup run`: the configured job — each configured snapshot backed up, then
@@ -431,7 +446,8 @@ pub fn backup(cli: &Cli, cmd: &BackupCommand) -> Result<ExitCode> {
             };
             let r = open(cli)?;
             let n = r.target_or_current(*snapshot)?;
-            let done = create_one(cli, &cfg, &rt, &tg, &job, n, &opts)?;
+            let done = create_one(cli, &cfg, &rt, &tg, &job, n, &opts)
+                .inspect_err(|e| hint_after_store_error(e, "the chunks uploaded so far are recorded: the same `rast backup create` resumes"))?;
             if cli.json {
                 print_json(&serde_json::to_value(&done)?);
             } else {
@@ -478,28 +494,7 @@ pub fn backup(cli: &Cli, cmd: &BackupCommand) -> Result<ExitCode> {
             }
         }
         BackupCommand::List { target: t } => {
-            let l = rt.block_on(engine::list(&target(t, &cfg)?))?;
-            if cli.json {
-                print_json(&json!({ "backups": l }));
-            } else {
-                for b in &l {
-                    let state = if b.complete {
-                        "complete"
-                    } else {
-                        "INCOMPLETE (rast backup clean)"
-                    };
-                    let parent = b
-                        .parent
-                        .as_deref()
-                        .map(|p| format!(" <- {p}"))
-                        .unwrap_or_default();
-                    println!(
-                        "{}{parent}  {state}  {:.1} MiB stored",
-                        b.id,
-                        b.stored_bytes as f64 / 1048576.0
-                    );
-                }
-            }
+            checks::list(cli, &rt, &target(t, &cfg)?)?;
         }
         BackupCommand::Restore {
             id,
@@ -524,7 +519,9 @@ pub fn backup(cli: &Cli, cmd: &BackupCommand) -> Result<ExitCode> {
                 meter.set(bytes, chunks);
             }));
             meter.finish();
-            let restored = result?;
+            let restored = result.map_err(anyhow::Error::from).inspect_err(|e| {
+                hint_after_store_error(e, "nothing half-received is kept: run the same `rast backup restore` again")
+            })?;
             let mut added = None;
             if *as_snapshot {
                 added = Some(
@@ -550,92 +547,27 @@ pub fn backup(cli: &Cli, cmd: &BackupCommand) -> Result<ExitCode> {
             id,
             all,
             read_data,
+            read_data_subset,
             target: t,
             identity: idf,
         } => {
             let tg = target(t, &cfg)?;
-            let ids = if *read_data {
+            let reading = match read_data_subset {
+                Some(s) => Reading::parse_subset(s)?,
+                None => Reading::All,
+            };
+            let ids = if *read_data || read_data_subset.is_some() {
                 Some(identity(idf, &cfg)?)
             } else {
                 None
             };
-            let which: Vec<String> = if *all {
-                rt.block_on(engine::list(&tg))?
-                    .into_iter()
-                    .filter(|l| l.complete)
-                    .map(|l| l.id)
-                    .collect()
-            } else {
-                vec![id.clone().expect("clap")]
+            let ask = checks::Ask {
+                id: id.as_deref(),
+                all: *all,
+                identities: ids.as_deref(),
+                reading,
             };
-            // Each backup is verified once; each named one with its whole chain, so
-            // "ok" means a restore would find everything it needs.
-            let mut cache = std::collections::HashMap::new();
-            let mut ok = true;
-            let mut out = Vec::new();
-            for w in which {
-                let c = rt.block_on(engine::verify_chain(&tg, &w, ids.as_deref(), &mut cache))?;
-                ok &= c.restorable;
-                out.push(c);
-            }
-            // The whole store: objects no complete backup lists.
-            let unlisted = if *all {
-                rt.block_on(engine::unlisted(&tg))?
-            } else {
-                Vec::new()
-            };
-            if cli.json {
-                // `verified`: every backup checked once; `chains`: per backup asked for.
-                let mut seen = std::collections::BTreeSet::new();
-                let verified: Vec<&engine::Verified> = out
-                    .iter()
-                    .flat_map(|c| &c.links)
-                    .filter(|v| seen.insert(v.id.clone()))
-                    .collect();
-                let unlisted: Vec<_> = unlisted
-                    .iter()
-                    .map(|(n, b)| json!({ "name": n, "bytes": b }))
-                    .collect();
-                print_json(&json!({ "verified": verified, "chains": out, "unlisted": unlisted }));
-            } else {
-                let mut printed = std::collections::BTreeSet::new();
-                for c in &out {
-                    for v in &c.links {
-                        if !printed.insert(v.id.clone()) {
-                            continue;
-                        }
-                        println!(
-                            "{}: {} ({} chunks{})",
-                            v.id,
-                            if v.ok { "ok" } else { "DAMAGED" },
-                            v.chunks,
-                            if v.read_data { ", data read" } else { "" }
-                        );
-                        for p in &v.problems {
-                            println!("  {p}");
-                        }
-                    }
-                    if let Some(r) = &c.reason {
-                        println!("{r}");
-                    }
-                }
-                if !unlisted.is_empty() {
-                    let bytes: u64 = unlisted.iter().map(|(_, b)| b).sum();
-                    println!(
-                        "{} objects ({}) belong to no complete backup (interrupted runs or strays): `rast backup clean` removes them",
-                        unlisted.len(),
-                        HumanBytes(bytes)
-                    );
-                    for (n, _) in unlisted.iter().take(10) {
-                        println!("  {n}");
-                    }
-                }
-            }
-            return Ok(if ok {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            });
+            return checks::verify(cli, &rt, &tg, &ask);
         }
         BackupCommand::Prune {
             dry_run,

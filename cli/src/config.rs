@@ -85,7 +85,10 @@ pub struct BackupConfig {
     pub region: Option<String>,
     #[serde(default)]
     pub allow_http: bool,
+    /// Retries of one request to a remote target (default 3).
     pub max_retries: Option<usize>,
+    /// How long one request may go on retrying (humantime, default "30s").
+    pub retry_timeout: Option<String>,
     pub preserve_min: Option<String>,
     pub preserve: Option<String>,
     /// Upload limit in MiB/s.

@@ -54,6 +54,7 @@ pub fn problems(cfg: &Config, text: &str) -> Vec<Problem> {
         ("agent", "debounce", &cfg.agent.debounce),
         ("agent", "idle_timeout", &cfg.agent.idle_timeout),
         ("planner", "llm_timeout", &cfg.planner.llm_timeout),
+        ("backup", "retry_timeout", &cfg.backup.retry_timeout),
     ] {
         if let Some(d) = v {
             if let Err(e) = humantime::parse_duration(d) {

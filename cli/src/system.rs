@@ -94,6 +94,11 @@ pub fn last_run_path(cli: &Cli) -> Result<PathBuf> {
     Ok(open(cli)?.layout().rast_dir().join("backup-last-run.json"))
 }
 
+/// Where `rast backup verify` records what it found, per target (`backup list` shows it).
+pub fn verify_record_path(cli: &Cli) -> Result<PathBuf> {
+    Ok(open(cli)?.layout().rast_dir().join("backup-verify.json"))
+}
+
 /// The index backend rast.toml names; for Qdrant, with this host's fleet identity.
 pub fn backend(cfg: &config::Config, sys: &System) -> Result<Backend> {
     match cfg.index.backend.as_deref() {

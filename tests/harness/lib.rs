@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+pub mod backup;
+pub mod fault_proxy;
 pub mod qdrant;
 pub mod servers;
 pub mod vm;
@@ -173,6 +175,11 @@ fn run_ok(cmd: &mut Command) -> Output {
 impl Fs {
     /// An empty, mounted btrfs (1 GiB sparse image).
     pub fn new() -> Fs {
+        Fs::sized(1 << 30)
+    }
+
+    /// An empty, mounted btrfs on a sparse image of `bytes`.
+    pub fn sized(bytes: u64) -> Fs {
         require_root();
         let dir = tempfile::Builder::new()
             .prefix("rast-e2e-")
@@ -183,7 +190,7 @@ impl Fs {
         std::fs::create_dir(&mnt).unwrap();
         std::fs::File::create(&image)
             .unwrap()
-            .set_len(1 << 30)
+            .set_len(bytes)
             .unwrap();
         run_ok(Command::new("mkfs.btrfs").arg("-q").arg(&image));
         run_ok(

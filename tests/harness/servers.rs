@@ -126,6 +126,11 @@ impl Remote {
         r
     }
 
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// Starts the server processes (again, after [`Remote::stop`], on the same data).
     pub fn run(&mut self) {
         let port = self.port;
