@@ -800,7 +800,11 @@ fn restore_into_a_full_filesystem_fails_cleanly() {
         .filter_map(|l| l.split_whitespace().last())
         .collect();
     assert_eq!(names, ["keep"], "the half-received subvolume is deleted");
-    assert_eq!(sum(&keep.join("data")), before, "the other subvolume is untouched");
+    assert_eq!(
+        sum(&keep.join("data")),
+        before,
+        "the other subvolume is untouched"
+    );
 }
 
 /// `--read-data-subset n/t` reads one group of chunks and lists the rest; the groups
@@ -816,10 +820,21 @@ fn verify_subsets_and_list_marks_broken_chains() {
     let id = b.identity.to_str().unwrap();
     let verify = |subset: &str| -> (Option<i32>, Value) {
         let out = b.run(&[
-            "--json", "backup", "verify", &incr, "--to", &b.url, "--identity", id,
-            "--read-data-subset", subset,
+            "--json",
+            "backup",
+            "verify",
+            &incr,
+            "--to",
+            &b.url,
+            "--identity",
+            id,
+            "--read-data-subset",
+            subset,
         ]);
-        (out.status.code(), serde_json::from_slice(&out.stdout).unwrap())
+        (
+            out.status.code(),
+            serde_json::from_slice(&out.stdout).unwrap(),
+        )
     };
     let full_link = |v: &Value| v["verified"].as_array().unwrap()[0].clone();
     let (a, va) = verify("1/2");
@@ -833,7 +848,11 @@ fn verify_subsets_and_list_marks_broken_chains() {
         "the two groups read every chunk once"
     );
     let (_, again) = verify("1/2");
-    assert_eq!(full_link(&again)["read"], full_link(&va)["read"], "deterministic");
+    assert_eq!(
+        full_link(&again)["read"],
+        full_link(&va)["read"],
+        "deterministic"
+    );
     let (code, pct) = verify("50%");
     assert_eq!(code, Some(0), "{pct}");
     assert!(full_link(&pct)["read"].as_u64().unwrap() <= chunks);
@@ -854,7 +873,11 @@ fn verify_subsets_and_list_marks_broken_chains() {
     let (c, _) = verify("2/2");
     let mut codes = [a, c];
     codes.sort();
-    assert_eq!(codes, [Some(0), Some(1)], "one group read the damaged chunk");
+    assert_eq!(
+        codes,
+        [Some(0), Some(1)],
+        "one group read the damaged chunk"
+    );
     // What the last verify found stays visible in `list`: verify with the group
     // that reads the damaged chunk last.
     let failing = if a == Some(1) { "1/2" } else { "2/2" };
@@ -883,21 +906,35 @@ fn verify_subsets_and_list_marks_broken_chains() {
             .unwrap()
             .clone()
     };
-    assert!(row(&incr)["broken"].as_str().unwrap().contains(&full), "{v}");
+    assert!(
+        row(&incr)["broken"].as_str().unwrap().contains(&full),
+        "{v}"
+    );
     assert_eq!(row(&full)["last_verify"]["ok"], false, "{v}");
     // Repaired and verified again: the mark goes.
     std::fs::write(chunk(3), &orig).unwrap();
     assert_eq!(verify(failing).0, Some(0));
-    assert!(b.ok(&["backup", "list", "--to", &b.url]).lines().all(|l| !l.contains("BROKEN")));
+    assert!(b
+        .ok(&["backup", "list", "--to", &b.url])
+        .lines()
+        .all(|l| !l.contains("BROKEN")));
     // A short object is caught by listing in the group that does not read it.
     std::fs::write(chunk(5), &orig[..100]).unwrap();
     assert_eq!(verify("1/2").0, Some(1));
     assert_eq!(verify("2/2").0, Some(1));
     let listed = b.ok(&["backup", "list", "--to", &b.url]);
-    assert!(listed.lines().any(|l| l.starts_with(&full) && l.contains("BROKEN: damaged")));
+    assert!(listed
+        .lines()
+        .any(|l| l.starts_with(&full) && l.contains("BROKEN: damaged")));
     // A parent without its manifest: the incremental's chain is broken, no verify needed.
-    std::fs::remove_file(b.fs.dir.path().join("store").join(&full).join("manifest.json"))
-        .unwrap();
+    std::fs::remove_file(
+        b.fs.dir
+            .path()
+            .join("store")
+            .join(&full)
+            .join("manifest.json"),
+    )
+    .unwrap();
     let listed = b.ok(&["backup", "list", "--to", &b.url]);
     assert!(
         listed.lines().any(|l| l.starts_with(&incr)

@@ -177,7 +177,7 @@ impl Drills {
             .iter()
             .filter_map(|l| l["id"].as_str().map(str::to_string))
             .filter(|id| id.ends_with("-full"))
-            .last()
+            .next_back()
             .expect("a backup is listed")
     }
 
@@ -315,9 +315,14 @@ fn create_and_restore_survive_a_misbehaving_object_store() {
         "--identity",
         d.b.identity.to_str().unwrap(),
     ]);
-    eprintln!("\nfault drills (s3s-fs behind the fault proxy; baseline create+restore {base:.1?}):");
+    eprintln!(
+        "\nfault drills (s3s-fs behind the fault proxy; baseline create+restore {base:.1?}):"
+    );
     eprintln!("| fault | trials | outcome | extra time |\n|---|---|---|---|");
     for (name, trials, outcome, extra) in rows {
-        eprintln!("| {name} | {trials} | {outcome} | {:.1} s |", extra.as_secs_f64());
+        eprintln!(
+            "| {name} | {trials} | {outcome} | {:.1} s |",
+            extra.as_secs_f64()
+        );
     }
 }

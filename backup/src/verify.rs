@@ -111,9 +111,10 @@ pub async fn verify(
         if !reading.reads(id, c.index) {
             match sizes.get(&name) {
                 None => problems.push(format!("{name} is missing")),
-                Some(&n) if n != c.cipher_len => {
-                    problems.push(format!("{name} is {n} bytes, the manifest lists {}", c.cipher_len))
-                }
+                Some(&n) if n != c.cipher_len => problems.push(format!(
+                    "{name} is {n} bytes, the manifest lists {}",
+                    c.cipher_len
+                )),
                 Some(_) => {}
             }
             continue;
@@ -330,6 +331,9 @@ mod tests {
         assert!(b["j1"].contains("needs gone, which is missing"));
         assert!(b["k"].contains("needs half"));
         assert!(!b.contains_key("f") && !b.contains_key("g"));
-        assert!(!b.contains_key("half"), "incomplete backups are listed as such");
+        assert!(
+            !b.contains_key("half"),
+            "incomplete backups are listed as such"
+        );
     }
 }

@@ -520,7 +520,10 @@ pub fn backup(cli: &Cli, cmd: &BackupCommand) -> Result<ExitCode> {
             }));
             meter.finish();
             let restored = result.map_err(anyhow::Error::from).inspect_err(|e| {
-                hint_after_store_error(e, "nothing half-received is kept: run the same `rast backup restore` again")
+                hint_after_store_error(
+                    e,
+                    "nothing half-received is kept: run the same `rast backup restore` again",
+                )
             })?;
             let mut added = None;
             if *as_snapshot {

@@ -20,6 +20,12 @@ pub struct Bk {
     pub config: std::path::PathBuf,
 }
 
+impl Default for Bk {
+    fn default() -> Bk {
+        Bk::new()
+    }
+}
+
 impl Bk {
     pub fn new() -> Bk {
         Bk::with(None)
@@ -173,4 +179,3 @@ pub fn same_tree(a: &std::path::Path, b: &std::path::Path) {
         String::from_utf8_lossy(&out.stdout)
     );
 }
-

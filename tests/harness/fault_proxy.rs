@@ -139,7 +139,7 @@ fn pick(st: &State, method: &str, path: &str) -> Option<Fault> {
         return None;
     }
     let n = st.matched.fetch_add(1, Ordering::SeqCst);
-    let hit = n >= d.start && (n - d.start) % d.every.max(1) == 0;
+    let hit = n >= d.start && (n - d.start).is_multiple_of(d.every.max(1));
     if !hit {
         return None;
     }
@@ -153,7 +153,9 @@ fn pick(st: &State, method: &str, path: &str) -> Option<Fault> {
 }
 
 fn full(b: Bytes) -> Body {
-    Full::new(b).map_err(|never: Infallible| match never {}).boxed()
+    Full::new(b)
+        .map_err(|never: Infallible| match never {})
+        .boxed()
 }
 
 /// An error the server side of hyper answers by closing the connection.

@@ -81,12 +81,7 @@ fn save_findings(cli: &Cli, url: &str, found: &[&Verified]) {
 }
 
 /// `rast backup verify`.
-pub fn verify(
-    cli: &Cli,
-    rt: &tokio::runtime::Runtime,
-    tg: &Target,
-    ask: &Ask,
-) -> Result<ExitCode> {
+pub fn verify(cli: &Cli, rt: &tokio::runtime::Runtime, tg: &Target, ask: &Ask) -> Result<ExitCode> {
     let which: Vec<String> = if ask.all {
         rt.block_on(engine::list(tg))?
             .into_iter()
