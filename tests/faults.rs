@@ -176,8 +176,7 @@ impl Drills {
             .list()
             .iter()
             .filter_map(|l| l["id"].as_str().map(str::to_string))
-            .filter(|id| id.ends_with("-full"))
-            .next_back()
+            .rfind(|id| id.ends_with("-full"))
             .expect("a backup is listed")
     }
 
