@@ -68,6 +68,7 @@ impl Command {
                 | Command::TreeRun { .. }
                 | Command::LiveChroot { .. }
                 | Command::EditConf(_)
+                | Command::Config(ConfigCommand::Restore { .. })
                 | Command::Request(_)
         )
     }
@@ -592,6 +593,39 @@ pub enum ConfigCommand {
         /// The file [default: RAST_CONFIG, else /etc/rast/rast.toml].
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
+    },
+    /// The versions of an /etc file along the snapshot tree: which snapshots hold
+    /// which version (content hash), when each was made, and where the file was
+    /// added, changed or removed (against the snapshot's parent).
+    Log {
+        /// /etc/PATH or PATH below /etc.
+        #[arg(value_name = "FILE")]
+        file: String,
+    },
+    /// A unified diff of an /etc file between two snapshots; `live` names the running
+    /// system's /etc. Files that hold secrets are never shown (see `config log`).
+    Diff {
+        #[arg(value_name = "FILE")]
+        file: String,
+        /// A snapshot number, or `live`.
+        #[arg(value_name = "A")]
+        a: String,
+        /// A snapshot number, or `live`.
+        #[arg(value_name = "B")]
+        b: String,
+    },
+    /// Put snapshot N's version of an /etc file (content, mode, owner, xattrs) into
+    /// snapshot M — a transaction on M, after asking (--yes). The running system's
+    /// /etc and the deployment slots are never written: deploy M to boot it.
+    Restore {
+        #[arg(value_name = "FILE")]
+        file: String,
+        /// The snapshot whose version to take.
+        #[arg(long, value_name = "N", value_parser = parse_id)]
+        from: SnapId,
+        /// The snapshot to change [default: the current one].
+        #[arg(long, value_name = "M", value_parser = parse_id)]
+        into: Option<SnapId>,
     },
 }
 

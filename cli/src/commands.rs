@@ -13,10 +13,10 @@ use rast_snapshot::init::{InitOptions, DEFAULT_PACKAGES};
 use rast_snapshot::{RunOutcome, SnapId};
 use serde_json::json;
 
-use crate::args::{Cli, Command};
+use crate::args::{Cli, Command, ConfigCommand};
 use crate::output::{ask, exit_of, print_json, usage};
 use crate::system::open;
-use crate::{agent_cmds, backup_cmds, index_cmds, pkg_cmds, render};
+use crate::{agent_cmds, backup_cmds, etc_cmds, index_cmds, pkg_cmds, render};
 
 fn report_run(cli: &Cli, outcomes: &[RunOutcome]) -> ExitCode {
     if cli.json {
@@ -199,6 +199,11 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
         Command::Config(crate::args::ConfigCommand::Check { file }) => {
             return crate::config_check::check(cli, file.as_deref())
         }
+        Command::Config(
+            c @ (ConfigCommand::Log { .. }
+            | ConfigCommand::Diff { .. }
+            | ConfigCommand::Restore { .. }),
+        ) => return etc_cmds::history(cli, c),
         Command::Config(crate::args::ConfigCommand::Search(a)) => {
             return index_cmds::search(cli, a, Some(rast_pkgindex::doc::Kind::Config))
         }

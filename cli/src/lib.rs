@@ -20,6 +20,7 @@ mod backup_cmds;
 mod commands;
 mod config;
 mod config_check;
+mod etc_cmds;
 mod index_cmds;
 mod manual_cmds;
 mod mistyped;

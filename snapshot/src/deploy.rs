@@ -348,7 +348,7 @@ impl Rast {
     /// The /etc the booted system sees. Live: `/etc`. Offline: what the running
     /// slot's fstab mounts at /etc (the slot's `etc-tmpN` subvolume on rastOS and
     /// astOS), else the slot's own `/etc` directory.
-    fn booted_etc(&self) -> Result<PathBuf> {
+    pub(crate) fn booted_etc(&self) -> Result<PathBuf> {
         let l = self.layout();
         if l.mode == Mode::Live {
             return Ok(l.root.join("etc"));

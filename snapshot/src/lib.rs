@@ -27,6 +27,7 @@ pub mod conf;
 pub mod deploy;
 mod error;
 pub mod esp;
+pub mod etc_history;
 pub mod fsck;
 mod id;
 pub mod init;
@@ -155,7 +156,7 @@ impl Rast {
     }
 
     /// Like [`Rast::meta`] for callers that already hold the lock.
-    fn meta_locked(&self) -> Result<TreeMeta> {
+    pub(crate) fn meta_locked(&self) -> Result<TreeMeta> {
         match TreeMeta::load(&self.layout.meta_file()) {
             Err(Error::MissingMeta(_)) if self.layout.astos_fstree().is_file() => {
                 let meta = astos::import_from(&self.layout)?;
@@ -439,7 +440,7 @@ impl Rast {
     }
 
     /// Runs `body` on a writable copy of `n`; commits if it returns `Ok(true)`.
-    fn transact(
+    pub(crate) fn transact(
         &self,
         meta: &TreeMeta,
         n: SnapId,

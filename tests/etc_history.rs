@@ -1,0 +1,412 @@
+//! Configuration history on real btrfs with the real Arch /etc copy (tests/data):
+//! a tree of snapshots where files change, appear and disappear; `config log`, `diff`
+//! and `restore` checked against the files themselves; secrets never shown.
+
+use std::os::unix::fs::MetadataExt;
+use std::process::{Command, Stdio};
+
+use rast_e2e::Fs;
+use serde_json::Value;
+
+/// Runs `script` with sh inside snapshot `n` (a transaction that commits).
+fn sh(fs: &Fs, n: u64, script: &str) {
+    fs.ok(&["run", &n.to_string(), "--", "sh", "-c", script]);
+}
+
+/// Unpacks the real Arch /etc copy into snapshot `n`'s /etc (tar on stdin).
+fn put_arch_etc(fs: &Fs, n: u64) {
+    let src = rast_e2e::data().join("etc-arch-laptop");
+    let tar = Command::new("tar")
+        .arg("-C")
+        .arg(&src)
+        .args(["-cf", "-", "."])
+        .output()
+        .unwrap();
+    assert!(tar.status.success());
+    let mut c = fs.cmd(&[
+        "run",
+        &n.to_string(),
+        "--",
+        "busybox",
+        "tar",
+        "-xf",
+        "-",
+        "-C",
+        "/etc",
+    ]);
+    c.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    use std::io::Write;
+    let _ = child.stdin.take().unwrap().write_all(&tar.stdout);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The tree: 0 base; 1 (clone of 0) with the Arch /etc, sshd_config `Port 22`, a
+/// private key and a 0600 token file; 2 ← 1: Port 2222 and another pacman.conf; 3 ← 2:
+/// hostname removed, the token changed; 4 ← 3: motd added; 5 ← 4: Port 22 again;
+/// 6 ← 1: fstab changed.
+fn tree() -> Fs {
+    let fs = Fs::initialised();
+    fs.ok(&["clone", "0"]);
+    put_arch_etc(&fs, 1);
+    sh(
+        &fs,
+        1,
+        "mkdir -p /etc/ssh /etc/ssl/private /etc/app \
+         && printf 'Include /etc/ssh/sshd_config.d/*.conf\\nPort 22\\nPermitRootLogin no\\n' > /etc/ssh/sshd_config \
+         && chmod 644 /etc/ssh/sshd_config && chown 1000:1000 /etc/ssh/sshd_config \
+         && printf -- '-----BEGIN PRIVATE KEY-----\\nMIIBVQ\\n-----END PRIVATE KEY-----\\n' > /etc/ssl/private/server.pem \
+         && printf 'token = hunter2-one\\n' > /etc/app/token.conf && chmod 600 /etc/app/token.conf \
+         && printf 'db_password = swordfish\\nlisten = 8080\\n' > /etc/app/app.conf \
+         && rm -f /etc/localtime && ln -s /usr/share/zoneinfo/UTC /etc/localtime \
+         && ln -s hostname /etc/hostname.link",
+    );
+    fs.ok(&["branch", "1"]); // 2
+    sh(
+        &fs,
+        2,
+        "sed -i 's/^Port 22$/Port 2222/' /etc/ssh/sshd_config && chmod 664 /etc/ssh/sshd_config \
+         && sed -i 's/^db_password = .*/db_password = tiger/' /etc/app/app.conf \
+         && echo 'ParallelDownloads = 9' >> /etc/pacman.conf",
+    );
+    fs.ok(&["branch", "2"]); // 3
+    sh(
+        &fs,
+        3,
+        "rm /etc/hostname && printf 'token = hunter2-two\\n' > /etc/app/token.conf",
+    );
+    fs.ok(&["branch", "3"]); // 4
+    sh(&fs, 4, "echo 'welcome to rastOS' > /etc/motd");
+    fs.ok(&["branch", "4"]); // 5
+    sh(
+        &fs,
+        5,
+        "sed -i 's/^Port 2222$/Port 22/' /etc/ssh/sshd_config",
+    );
+    fs.ok(&["branch", "1"]); // 6
+    sh(&fs, 6, "echo '# swap' >> /etc/fstab");
+    fs
+}
+
+fn etc_file(fs: &Fs, n: u64, rel: &str) -> Option<Vec<u8>> {
+    std::fs::read(fs.sub("etc", &format!("etc-{n}")).join(rel)).ok()
+}
+
+/// A version as the file itself has it: content, mode, owner.
+fn etc_version(fs: &Fs, n: u64, rel: &str) -> Option<(Vec<u8>, u32, u32, u32)> {
+    let p = fs.sub("etc", &format!("etc-{n}")).join(rel);
+    let m = std::fs::symlink_metadata(&p).ok()?;
+    Some((std::fs::read(&p).ok()?, m.mode() & 0o7777, m.uid(), m.gid()))
+}
+
+fn log(fs: &Fs, file: &str) -> Value {
+    fs.json(&["config", "log", file])
+}
+
+fn row(v: &Value, n: u64) -> Value {
+    v["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["snapshot"] == n)
+        .unwrap_or_else(|| panic!("snapshot {n} in {v}"))
+        .clone()
+}
+
+#[test]
+fn log_diff_and_restore_along_the_tree() {
+    let fs = tree();
+    let ids = [0u64, 1, 2, 3, 4, 5, 6];
+
+    // Log: hashes agree with the files themselves, changes against the tree parent.
+    let v = log(&fs, "/etc/ssh/sshd_config");
+    assert_eq!(v["secret"], false, "{v}");
+    let order: Vec<u64> = v["snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["snapshot"].as_u64().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [0, 1, 2, 3, 4, 5, 6],
+        "tree order: 6 is 1's second child"
+    );
+    for a in ids {
+        for b in ids {
+            let same_file =
+                etc_version(&fs, a, "ssh/sshd_config") == etc_version(&fs, b, "ssh/sshd_config");
+            let same_hash = row(&v, a)["version"] == row(&v, b)["version"];
+            assert_eq!(same_file, same_hash, "snapshots {a} and {b}: {v}");
+        }
+    }
+    let changes: Vec<&str> = ids
+        .iter()
+        .map(|&n| {
+            v["snapshots"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["snapshot"] == n)
+                .unwrap()["change"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        ["absent", "added", "changed", "same", "same", "changed", "same"]
+    );
+    let distinct: std::collections::HashSet<_> = ids
+        .iter()
+        .filter_map(|&n| etc_version(&fs, n, "ssh/sshd_config"))
+        .collect();
+    assert_eq!(v["versions"], distinct.len(), "{v}");
+    let h = log(&fs, "hostname");
+    assert_eq!(row(&h, 3)["change"], "removed");
+    assert_eq!(row(&h, 4)["change"], "absent");
+    assert_eq!(row(&log(&fs, "/etc/motd"), 4)["change"], "added");
+    let text = fs.ok(&["config", "log", "/etc/ssh/sshd_config"]);
+    eprintln!("{text}");
+    assert!(
+        text.contains(&format!("{} versions in 7 snapshots", distinct.len())),
+        "{text}"
+    );
+
+    // Diff between snapshots, in both directions, and against nothing.
+    let d = fs.ok(&["config", "diff", "/etc/ssh/sshd_config", "1", "2"]);
+    assert!(
+        d.contains("-Port 22\n") && d.contains("+Port 2222\n"),
+        "{d}"
+    );
+    assert!(d.contains("/etc/ssh/sshd_config (snapshot 1)"), "{d}");
+    let d = fs.ok(&["config", "diff", "motd", "3", "4"]);
+    assert!(
+        d.contains("--- /dev/null") && d.contains("+welcome to rastOS"),
+        "{d}"
+    );
+    let same = fs.json(&["config", "diff", "ssh/sshd_config", "1", "5"]);
+    assert_eq!(
+        same["same"] == true,
+        etc_version(&fs, 1, "ssh/sshd_config") == etc_version(&fs, 5, "ssh/sshd_config"),
+        "{same}"
+    );
+    assert_eq!(same["diff"], "", "Port 22 in both: {same}");
+    // A redacted line shows as such, never its value.
+    let d = fs.ok(&["config", "diff", "/etc/app/app.conf", "1", "2"]);
+    assert!(!d.contains("swordfish") && !d.contains("tiger"), "{d}");
+    assert!(d.contains("only redacted (secret) values differ"), "{d}");
+    let d = fs.ok(&["config", "diff", "/etc/app/app.conf", "2", "3"]);
+    assert!(d.is_empty(), "nothing differs: {d}");
+
+    // Secret files: log without hashes, diff refused, nothing of the content anywhere.
+    for secret in ["/etc/ssl/private/server.pem", "/etc/app/token.conf"] {
+        let v = log(&fs, secret);
+        assert_eq!(v["secret"], true, "{v}");
+        assert!(!v.to_string().contains("hash"), "{v}");
+        let (code, err) = fs.fail(&["config", "diff", secret, "1", "3"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("holds secrets"), "{err}");
+        let text = fs.ok(&["config", "log", secret]);
+        assert!(text.contains("(secret)"), "{text}");
+    }
+    assert_eq!(
+        row(&log(&fs, "/etc/app/token.conf"), 3)["change"],
+        "changed"
+    );
+
+    // Restore: byte-identical, mode and owner kept, a transaction on the target.
+    fs.ok(&[
+        "--yes",
+        "config",
+        "restore",
+        "/etc/ssh/sshd_config",
+        "--from",
+        "1",
+        "--into",
+        "4",
+    ]);
+    assert_eq!(
+        etc_file(&fs, 4, "ssh/sshd_config"),
+        etc_file(&fs, 1, "ssh/sshd_config")
+    );
+    for part in [
+        fs.sub("etc", "etc-4").join("ssh/sshd_config"),
+        fs.sub("rootfs", "snapshot-4").join("etc/ssh/sshd_config"),
+    ] {
+        let m = std::fs::metadata(&part).unwrap();
+        assert_eq!(
+            (m.mode() & 0o7777, m.uid(), m.gid()),
+            (0o644, 1000, 1000),
+            "{part:?}"
+        );
+    }
+    assert_eq!(row(&log(&fs, "ssh/sshd_config"), 4)["change"], "changed");
+    // The same again: nothing to change, no commit.
+    let again = fs.json(&[
+        "--yes",
+        "config",
+        "restore",
+        "ssh/sshd_config",
+        "--from",
+        "1",
+        "--into",
+        "4",
+    ]);
+    assert_eq!(again["unchanged"], true, "{again}");
+    assert_eq!(again["committed"], false, "{again}");
+    // A file that is gone comes back, with its directory's neighbours untouched.
+    fs.ok(&[
+        "--yes", "config", "restore", "hostname", "--from", "2", "--into", "5",
+    ]);
+    assert_eq!(etc_file(&fs, 5, "hostname"), etc_file(&fs, 2, "hostname"));
+    // An in-/etc symlink is restored as a symlink.
+    sh(&fs, 6, "rm /etc/hostname.link");
+    fs.ok(&[
+        "--yes",
+        "config",
+        "restore",
+        "hostname.link",
+        "--from",
+        "1",
+        "--into",
+        "6",
+    ]);
+    let link = fs.sub("etc", "etc-6").join("hostname.link");
+    assert_eq!(
+        std::fs::read_link(&link).unwrap().to_str(),
+        Some("hostname")
+    );
+
+    // Refusals: outside /etc, a symlink out of /etc, a version that is not there,
+    // no terminal and no --yes, the base snapshot.
+    for (args, words) in [
+        (
+            vec![
+                "config",
+                "restore",
+                "/usr/bin/sh",
+                "--from",
+                "1",
+                "--into",
+                "2",
+            ],
+            "only files under /etc",
+        ),
+        (
+            vec![
+                "config",
+                "restore",
+                "../shadow",
+                "--from",
+                "1",
+                "--into",
+                "2",
+            ],
+            "no `..`",
+        ),
+        (
+            vec![
+                "--yes",
+                "config",
+                "restore",
+                "/etc/localtime",
+                "--from",
+                "1",
+                "--into",
+                "2",
+            ],
+            "outside /etc",
+        ),
+        (
+            vec![
+                "--yes",
+                "config",
+                "restore",
+                "/etc/motd",
+                "--from",
+                "1",
+                "--into",
+                "2",
+            ],
+            "has no /etc/motd",
+        ),
+        (
+            vec![
+                "config",
+                "restore",
+                "/etc/fstab",
+                "--from",
+                "6",
+                "--into",
+                "2",
+            ],
+            "pass --yes",
+        ),
+        (
+            vec![
+                "--yes",
+                "config",
+                "restore",
+                "/etc/fstab",
+                "--from",
+                "6",
+                "--into",
+                "0",
+            ],
+            "base snapshot",
+        ),
+    ] {
+        let (code, err) = fs.fail(&args);
+        assert_ne!(code, 0, "{args:?}");
+        assert!(err.contains(words), "{args:?}: {err}");
+    }
+    assert_ne!(
+        etc_file(&fs, 2, "fstab"),
+        etc_file(&fs, 6, "fstab"),
+        "a refused restore changed nothing"
+    );
+    fs.assert_snapshots_intact();
+}
+
+/// A restore into the deployed snapshot goes through a transaction and leaves the
+/// running slot alone; `live` diffs against the slot's /etc.
+#[test]
+fn restore_into_the_deployed_snapshot_never_touches_the_slot() {
+    let fs = tree();
+    fs.deploy_by_hand(2);
+    let slot_file = fs
+        .sub("rootfs", "snapshot-tmp0")
+        .join("etc/ssh/sshd_config");
+    let before = std::fs::read(&slot_file).unwrap();
+    let d = fs.ok(&["config", "diff", "/etc/ssh/sshd_config", "1", "live"]);
+    assert!(d.contains("+Port 2222"), "live is the slot's /etc: {d}");
+    let v = fs.json(&[
+        "--yes",
+        "config",
+        "restore",
+        "/etc/ssh/sshd_config",
+        "--from",
+        "1",
+        "--into",
+        "2",
+    ]);
+    assert_eq!(v["committed"], true, "{v}");
+    assert_eq!(v["redeploy"], true, "deploying 2 again boots it: {v}");
+    assert_eq!(
+        etc_file(&fs, 2, "ssh/sshd_config"),
+        etc_file(&fs, 1, "ssh/sshd_config")
+    );
+    assert_eq!(
+        std::fs::read(&slot_file).unwrap(),
+        before,
+        "the slot is untouched"
+    );
+}
