@@ -410,3 +410,156 @@ fn restore_into_the_deployed_snapshot_never_touches_the_slot() {
         "the slot is untouched"
     );
 }
+
+fn dir_bytes(d: &std::path::Path) -> u64 {
+    let mut n = 0;
+    for e in std::fs::read_dir(d).unwrap().flatten() {
+        let m = e.metadata().unwrap();
+        n += if m.is_dir() {
+            dir_bytes(&e.path())
+        } else {
+            m.len()
+        };
+    }
+    n
+}
+
+/// `config search --history` finds lines of past versions and says which snapshots
+/// held each; every distinct version is stored once, so the index grows little;
+/// no secret reaches the index.
+#[test]
+fn history_search_names_the_snapshots_of_each_version() {
+    let fs = tree();
+    fs.deploy_by_hand(5);
+    let idx = fs.dir.path().join("idx");
+    let plain = fs.dir.path().join("idx-no-history");
+    let r = fs.json(&["index", "build", "--index-dir", idx.to_str().unwrap()]);
+    assert!(
+        r["report"]["history_versions"].as_u64().unwrap() >= 3,
+        "{r}"
+    );
+    let r0 = fs.json(&[
+        "index",
+        "build",
+        "--no-history",
+        "--index-dir",
+        plain.to_str().unwrap(),
+    ]);
+    assert_eq!(r0["report"]["history_versions"], 0, "{r0}");
+    let (with, without) = (dir_bytes(&idx), dir_bytes(&plain));
+    eprintln!(
+        "index size: {with} bytes with history, {without} without ({:.3}×); {} history chunks",
+        with as f64 / without as f64,
+        r["report"]["history_chunks"]
+    );
+    assert!(
+        (with as f64) <= 1.3 * without as f64,
+        "history costs ≤ 1.3×: {with} vs {without}"
+    );
+
+    let search = |args: &[&str]| -> Value {
+        let mut a = vec!["config", "search", "--index-dir", idx.to_str().unwrap()];
+        a.extend_from_slice(args);
+        fs.json(&a)
+    };
+    let v = search(&[
+        "--history",
+        "--limit",
+        "20",
+        "which port does the ssh server listen on",
+    ]);
+    let hits = v["results"].as_array().unwrap();
+    let ssh: Vec<&Value> = hits
+        .iter()
+        .filter(|h| h["name"] == "/etc/ssh/sshd_config")
+        .collect();
+    let past = ssh
+        .iter()
+        .find(|h| h["kind"] == "history")
+        .unwrap_or_else(|| panic!("the Port 2222 version: {v}"));
+    assert!(
+        past["snippet"].as_str().unwrap().contains("Port 2222"),
+        "{past}"
+    );
+    assert_eq!(
+        past["snapshots"],
+        serde_json::json!(["2", "3", "4"]),
+        "{past}"
+    );
+    let now = ssh
+        .iter()
+        .find(|h| h["kind"] == "config")
+        .unwrap_or_else(|| panic!("the current version: {v}"));
+    assert!(
+        now["snippet"].as_str().unwrap().contains("Port 22\n")
+            || now["snippet"].as_str().unwrap().ends_with("Port 22"),
+        "{now}"
+    );
+    assert!(
+        now["snapshots"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("5")),
+        "{now}"
+    );
+    let text = fs.ok(&[
+        "config",
+        "search",
+        "--history",
+        "--index-dir",
+        idx.to_str().unwrap(),
+        "--limit",
+        "20",
+        "ssh server port",
+    ]);
+    eprintln!("{text}");
+    assert!(text.contains("in snapshots 2–4"), "{text}");
+    // Without --history, past versions stay out of every answer.
+    for args in [
+        vec![
+            "config",
+            "search",
+            "--index-dir",
+            idx.to_str().unwrap(),
+            "--limit",
+            "50",
+            "ssh server port",
+        ],
+        vec![
+            "search",
+            "--index-dir",
+            idx.to_str().unwrap(),
+            "--limit",
+            "50",
+            "ssh server port",
+        ],
+    ] {
+        let v = fs.json(&args);
+        assert!(
+            v["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|h| h["kind"] != "history"),
+            "{args:?}: {v}"
+        );
+    }
+    // Nothing secret from any snapshot reached the index.
+    let mut stack = vec![idx.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+                continue;
+            }
+            let b = std::fs::read(e.path()).unwrap();
+            for s in ["hunter2", "swordfish", "tiger", "MIIBVQ"] {
+                assert!(
+                    !b.windows(s.len()).any(|w| w == s.as_bytes()),
+                    "{s} in {}",
+                    e.path().display()
+                );
+            }
+        }
+    }
+}

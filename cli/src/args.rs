@@ -551,6 +551,11 @@ pub enum IndexCommand {
         /// Do not index /etc.
         #[arg(long)]
         no_etc: bool,
+        /// Do not index past versions of /etc files (by default every snapshot's /etc
+        /// is walked and each distinct version indexed once, for
+        /// `rast config search --history`).
+        #[arg(long)]
+        no_history: bool,
         #[command(flatten)]
         loc: IndexLoc,
     },
@@ -578,6 +583,10 @@ pub struct SearchArgs {
     /// Only this host of the fleet (repeatable; implies --fleet).
     #[arg(long = "host", value_name = "NAME")]
     pub hosts: Vec<String>,
+    /// Config search: past versions of /etc files too, each with the snapshots that
+    /// held it ("Port 2222 in snapshots 3–5").
+    #[arg(long, conflicts_with_all = ["fleet", "hosts"])]
+    pub history: bool,
     /// What to look for (words or a phrase).
     #[arg(value_name = "QUERY", required = true, num_args = 1..)]
     pub query: Vec<String>,

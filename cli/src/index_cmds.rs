@@ -72,6 +72,7 @@ pub fn index(cli: &Cli, cmd: &IndexCommand) -> Result<ExitCode> {
             local_db,
             etc,
             no_etc,
+            no_history,
             loc,
         } => {
             let dir = index_dir(loc, &cfg, &sys);
@@ -102,12 +103,19 @@ pub fn index(cli: &Cli, cmd: &IndexCommand) -> Result<ExitCode> {
                     );
                 }
             }
+            // Every snapshot's /etc, when the default /etc of a snapshot tree is indexed.
+            let history = if *no_history || *no_etc || etc.is_some() {
+                Vec::new()
+            } else {
+                snapshot_etcs(cli)
+            };
             let src = Sources {
                 sync_dbs,
                 local_db: local,
                 etc: etc_dir,
                 allow: cfg.index.allow.clone(),
                 snapshot: sys.snapshot.clone(),
+                history,
             };
             let be = backend(&cfg, &sys)?;
             let enc = encoder(loc)?;
@@ -129,6 +137,12 @@ pub fn index(cli: &Cli, cmd: &IndexCommand) -> Result<ExitCode> {
                 } else {
                     0.0
                 };
+                if report.history_versions > 0 {
+                    println!(
+                        "history: {} past versions of /etc files ({} chunks) from the snapshots",
+                        report.history_versions, report.history_chunks
+                    );
+                }
                 println!("embedded {} new or changed documents ({rate:.0}/s), removed {}, {:.2} s in all", report.embedded, report.removed, report.seconds);
                 if let Some(f) = &report.fleet {
                     println!(
@@ -148,6 +162,48 @@ pub fn index(cli: &Cli, cmd: &IndexCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// (snapshot, its /etc) for every snapshot of the tree at `--root`; none if there is
+/// no tree.
+fn snapshot_etcs(cli: &Cli) -> Vec<(String, PathBuf)> {
+    let Ok(r) = rast_snapshot::Rast::open(&cli.root) else {
+        return Vec::new();
+    };
+    let Ok(meta) = r.meta() else {
+        return Vec::new();
+    };
+    meta.snapshots
+        .keys()
+        .map(|id| {
+            (
+                id.to_string(),
+                r.layout().part(rast_snapshot::Part::Etc, *id),
+            )
+        })
+        .filter(|(_, p)| p.is_dir())
+        .collect()
+}
+
+/// Snapshot names as ranges: `1, 3–5, 9`.
+fn ranges(names: &[String]) -> String {
+    let mut nums: Vec<u64> = names.iter().filter_map(|n| n.parse().ok()).collect();
+    nums.sort_unstable();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < nums.len() {
+        let mut j = i;
+        while j + 1 < nums.len() && nums[j + 1] == nums[j] + 1 {
+            j += 1;
+        }
+        out.push(if j > i {
+            format!("{}–{}", nums[i], nums[j])
+        } else {
+            nums[i].to_string()
+        });
+        i = j + 1;
+    }
+    out.join(", ")
 }
 
 fn build_with_progress(
@@ -194,6 +250,10 @@ pub fn search(cli: &Cli, a: &SearchArgs, force_kind: Option<Kind>) -> Result<Exi
     let cfg = config::load(&config::path())?;
     let sys = system(cli);
     let kind = match (force_kind, &a.kind) {
+        (Some(Kind::Config), _) if a.history => Some(Kind::History),
+        (_, _) if a.history => {
+            bail!("--history searches config: `rast config search --history QUERY`")
+        }
         (Some(k), _) => Some(k),
         (None, Some(k)) => Some(k.parse::<Kind>().map_err(anyhow::Error::msg)?),
         (None, None) => None,
@@ -230,10 +290,17 @@ pub fn search(cli: &Cli, a: &SearchArgs, force_kind: Option<Kind>) -> Result<Exi
                     );
                     println!("    {}", h.snippet);
                 }
-                Kind::Config => {
+                Kind::Config | Kind::History => {
                     let (a, b) = h.lines.unwrap_or((0, 0));
+                    let when = match (h.kind, h.snapshots.is_empty()) {
+                        (Kind::History, _) => format!("  in snapshots {}", ranges(&h.snapshots)),
+                        (_, false) if kind == Some(Kind::History) => {
+                            format!("  now; in snapshots {}", ranges(&h.snapshots))
+                        }
+                        _ => String::new(),
+                    };
                     println!(
-                        "{}:{a}-{b}{}",
+                        "{}:{a}-{b}{}{when}",
                         h.name,
                         h.section
                             .as_deref()
@@ -308,7 +375,7 @@ fn fleet_search(
         for f in &g.hits {
             let h = &f.hit;
             let (place, line) = match h.kind {
-                Kind::Config => {
+                Kind::Config | Kind::History => {
                     let (n, best) = f
                         .line
                         .clone()

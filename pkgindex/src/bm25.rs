@@ -32,6 +32,8 @@ pub struct Fields {
     pub lines: Field,
     pub installed: Field,
     pub url: Field,
+    /// Config: the snapshots holding this version, comma-separated.
+    pub snapshots: Field,
 }
 
 /// English text: lowercased, stemmed ("documents" finds "document"). Names are not
@@ -66,6 +68,7 @@ fn schema() -> (Schema, Fields) {
         lines: b.add_text_field("lines", STORED),
         installed: b.add_text_field("installed", STORED),
         url: b.add_text_field("url", STORED),
+        snapshots: b.add_text_field("snapshots", STORED),
     };
     (b.build(), f)
 }
@@ -124,6 +127,7 @@ impl Bm25 {
             f.lines => format!("{}-{}", d.lines.0, d.lines.1),
             f.installed => if d.installed { if d.explicit { "explicit" } else { "dependency" } } else { "" },
             f.url => d.url.clone(),
+            f.snapshots => d.snapshots.join(","),
         );
         match d.kind() {
             Kind::Package => {
@@ -132,7 +136,9 @@ impl Bm25 {
                     td.add_text(f.provides, p.to_lowercase());
                 }
             }
-            Kind::Config => td.add_text(f.path, d.name.replace(['/', '.', '-', '_'], " ")),
+            Kind::Config | Kind::History => {
+                td.add_text(f.path, d.name.replace(['/', '.', '-', '_'], " "))
+            }
         }
         w.add_document(td).map_err(terr)?;
         Ok(())
@@ -146,20 +152,26 @@ impl Bm25 {
         self.reader.reload().map_err(terr)
     }
 
+    /// `q` restricted as [`Kind::admits`] says.
     fn kind_filter(&self, q: Box<dyn Query>, kind: Option<Kind>) -> Box<dyn Query> {
-        match kind {
-            None => q,
-            Some(k) => Box::new(BooleanQuery::new(vec![
-                (Occur::Must, q),
-                (
-                    Occur::Must,
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(self.f.kind, k.as_str()),
-                        IndexRecordOption::Basic,
-                    )),
-                ),
-            ])),
-        }
+        let term = |k: Kind| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(self.f.kind, k.as_str()),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let clauses = match kind {
+            None => vec![(Occur::Must, q), (Occur::MustNot, term(Kind::History))],
+            Some(Kind::History) => {
+                let either: Box<dyn Query> = Box::new(BooleanQuery::new(vec![
+                    (Occur::Should, term(Kind::Config)),
+                    (Occur::Should, term(Kind::History)),
+                ]));
+                vec![(Occur::Must, q), (Occur::Must, either)]
+            }
+            Some(k) => vec![(Occur::Must, q), (Occur::Must, term(k))],
+        };
+        Box::new(BooleanQuery::new(clauses))
     }
 
     /// Top `k` ids by BM25 for free text `query`.
@@ -270,6 +282,11 @@ impl Bm25 {
             lines: (a.parse().unwrap_or(0), b.parse().unwrap_or(0)),
             installed: !installed.is_empty(),
             explicit: installed == "explicit",
+            snapshots: s(self.f.snapshots)
+                .split(',')
+                .filter(|x| !x.is_empty())
+                .map(str::to_string)
+                .collect(),
             ..Default::default()
         }))
     }

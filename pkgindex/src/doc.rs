@@ -1,7 +1,10 @@
 //! Index documents: one per package, one per config chunk, each with a stable id and a
 //! content hash (SHA-256 of everything indexed), so a rebuild re-embeds only what
 //! changed. Ids: `pkg:REPO/NAME` (`pkg:local/NAME` for packages no repository has),
-//! `etc:/etc/PATH#N` (N = chunk number within the file).
+//! `etc:/etc/PATH#N` (N = chunk number within the file), and for past versions of a
+//! config file that the current /etc no longer has, `etch:/etc/PATH@VERSION#N`
+//! (VERSION = the first 16 hex digits of the SHA-256 of the file's redacted text:
+//! each distinct version is indexed once, however many snapshots hold it).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -15,6 +18,8 @@ use crate::pacdb::Package;
 pub enum Kind {
     Package,
     Config,
+    /// A past version of a config chunk (searched only with `config search --history`).
+    History,
 }
 
 impl Kind {
@@ -22,15 +27,34 @@ impl Kind {
         match self {
             Kind::Package => "package",
             Kind::Config => "config",
+            Kind::History => "history",
         }
     }
 
     pub fn of_id(id: &str) -> Kind {
         if id.starts_with("etc:") {
             Kind::Config
+        } else if id.starts_with("etch:") {
+            Kind::History
         } else {
             Kind::Package
         }
+    }
+
+    /// Whether a search asking for `filter` returns documents of kind `k`: no filter
+    /// means packages and current config (never history); `History` means current
+    /// config and its past versions.
+    pub fn admits(filter: Option<Kind>, k: Kind) -> bool {
+        match filter {
+            None => k != Kind::History,
+            Some(Kind::History) => k == Kind::Config || k == Kind::History,
+            Some(f) => f == k,
+        }
+    }
+
+    /// Config text (current or past).
+    pub fn is_config(self) -> bool {
+        matches!(self, Kind::Config | Kind::History)
     }
 }
 
@@ -40,6 +64,7 @@ impl std::str::FromStr for Kind {
         match s {
             "package" | "packages" | "pkg" => Ok(Kind::Package),
             "config" | "configs" | "etc" => Ok(Kind::Config),
+            "history" => Ok(Kind::History),
             o => Err(format!("unknown kind {o:?}: use package or config")),
         }
     }
@@ -153,11 +178,28 @@ impl Doc {
         d
     }
 
+    /// A chunk of a past version of a config file (`version`: its content key),
+    /// held by `snapshots`.
+    pub fn history(c: &Chunk, version: &str, snapshots: Vec<String>) -> Doc {
+        let mut d = Doc {
+            id: format!("etch:{}@{version}#{}", c.path, c.index),
+            kind: Some(Kind::History),
+            name: c.path.clone(),
+            section: c.section.clone(),
+            lines: c.lines,
+            text: c.text.clone(),
+            snapshots,
+            ..Default::default()
+        };
+        d.hash = d.compute_hash();
+        d
+    }
+
     /// The text the embedding model sees.
     pub fn embed_text(&self) -> String {
         match self.kind() {
             Kind::Package => format!("{}: {}", self.name.replace(['-', '_'], " "), self.desc),
-            Kind::Config => {
+            Kind::Config | Kind::History => {
                 let sec = if self.section.is_empty() {
                     String::new()
                 } else {
@@ -166,6 +208,12 @@ impl Doc {
                 format!("{}{sec}\n{}", self.name, self.text)
             }
         }
+    }
+
+    /// This document with its hash computed again (after a field changed).
+    pub fn rehashed(mut self) -> Doc {
+        self.hash = self.compute_hash();
+        self
     }
 
     fn compute_hash(&self) -> String {

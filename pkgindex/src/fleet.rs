@@ -92,6 +92,9 @@ fn to_hit(p: &Value, score: f32, query: &str) -> Option<FleetHit> {
     let s = |k: &str| p.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let n = |k: &str| p.get(k).and_then(Value::as_u64).unwrap_or(0) as usize;
     let kind: Kind = s("kind").parse().ok()?;
+    if kind == Kind::History {
+        return None; // never published; an older build's point is not an answer
+    }
     let text = s("text");
     let line = (kind == Kind::Config)
         .then(|| best_line(&text, n("line_start"), query))
@@ -108,8 +111,9 @@ fn to_hit(p: &Value, score: f32, query: &str) -> Option<FleetHit> {
             score,
             installed: p.get("installed").and_then(Value::as_bool).unwrap_or(false),
             id: s("doc_id"),
+            snapshots: Vec::new(),
         },
-        Kind::Config => Hit {
+        Kind::Config | Kind::History => Hit {
             kind,
             name: s("name"),
             repo: None,
@@ -120,6 +124,7 @@ fn to_hit(p: &Value, score: f32, query: &str) -> Option<FleetHit> {
             score,
             installed: false,
             id: s("doc_id"),
+            snapshots: Vec::new(),
         },
     };
     Some(FleetHit { hit, line })

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::bm25::Bm25;
 use crate::doc::{Doc, Kind};
 use crate::etcwalk::{self, WalkReport};
+use crate::history;
 use crate::pacdb::{self, Package};
 use crate::qdrant::{QdrantConfig, QdrantStore};
 use crate::rank;
@@ -33,6 +34,11 @@ pub struct Sources {
     pub allow: Vec<PathBuf>,
     /// The snapshot the local database belongs to (shown in results).
     pub snapshot: Option<String>,
+    /// Configuration history: each snapshot's /etc (snapshot name, directory). Past
+    /// versions of files — those that differ from `etc`'s — are indexed once each
+    /// ([`Kind::History`]), and every config document names the snapshots holding
+    /// its version.
+    pub history: Vec<(String, PathBuf)>,
 }
 
 /// Which vector store.
@@ -70,6 +76,9 @@ pub struct BuildReport {
     pub config_files: usize,
     pub skipped_secret_files: usize,
     pub skipped_unreadable_files: usize,
+    /// Past versions of config files indexed (distinct file versions, and chunks).
+    pub history_versions: usize,
+    pub history_chunks: usize,
     pub seconds: f64,
     pub embed_seconds: f64,
     /// Qdrant backend: points written to the fleet collection, and as which host.
@@ -94,6 +103,9 @@ pub enum Progress {
     Collected { docs: usize, to_embed: usize },
     Embedded { done: usize, total: usize },
 }
+
+/// The state format; 2 added the BM25 `snapshots` field (configuration history).
+const STATE_VERSION: u32 = 2;
 
 fn state_path(dir: &Path) -> PathBuf {
     dir.join("state.json")
@@ -143,7 +155,16 @@ pub fn collect(src: &Sources) -> Result<(Vec<Doc>, WalkReport)> {
     if let Some(etc) = &src.etc {
         let (chunks, rep) = etcwalk::walk(etc, &src.allow);
         report = rep;
-        docs.extend(chunks.iter().map(Doc::config));
+        let mut current: Vec<Doc> = chunks.iter().map(Doc::config).collect();
+        if !src.history.is_empty() {
+            docs.extend(history::versions(
+                &chunks,
+                &src.history,
+                &src.allow,
+                &mut current,
+            ));
+        }
+        docs.extend(current);
     }
     // Ids are unique by construction except for a package listed twice in one repo.
     let mut seen = std::collections::HashSet::new();
@@ -177,6 +198,12 @@ pub fn build(
     std::fs::create_dir_all(dir).map_err(|e| Error::Io(dir.to_path_buf(), e))?;
     let (docs, walk) = collect(src)?;
     let mut state = load_state(dir)?.unwrap_or_default();
+    // An index written before the current BM25 schema: its BM25 side is rebuilt from
+    // scratch (every document rewritten), its vectors kept.
+    let old_schema = state.version < STATE_VERSION && dir.join("bm25").exists();
+    if old_schema {
+        std::fs::remove_dir_all(dir.join("bm25")).map_err(|e| Error::Io(dir.join("bm25"), e))?;
+    }
     let backend_id = backend_name(backend);
     if state.dim != enc.dim()
         || state.backend != backend_id
@@ -192,7 +219,12 @@ pub fn build(
         Backend::Qdrant(cfg) => {
             let q = QdrantStore::connect(cfg.clone(), enc.dim())?;
             let same_host = state.host.as_deref() == Some(cfg.host.as_str());
-            let republish = !same_host || q.count()? != state.docs.len();
+            let published = state
+                .docs
+                .keys()
+                .filter(|id| Kind::of_id(id) != Kind::History)
+                .count();
+            let republish = !same_host || q.count()? != published;
             Some((q, republish))
         }
     };
@@ -213,7 +245,7 @@ pub fn build(
                 if *old_eh != eh {
                     to_embed.push(d);
                 }
-                if *full != d.hash {
+                if *full != d.hash || old_schema {
                     to_rewrite.push(d);
                 }
             }
@@ -248,6 +280,11 @@ pub fn build(
     let fleet_report = match (&mut fleet, backend) {
         (Some((q, republish)), Backend::Qdrant(cfg)) => {
             let all = *republish;
+            // Configuration history stays on this host: the fleet answers about now.
+            let fleet = |d: &&Doc| d.kind() != Kind::History;
+            let docs: Vec<&Doc> = docs.iter().filter(fleet).collect();
+            let to_embed: Vec<&Doc> = to_embed.iter().copied().filter(fleet).collect();
+            let to_rewrite: Vec<&Doc> = to_rewrite.iter().copied().filter(fleet).collect();
             let written = publish(q, &store, &docs, &to_embed, &to_rewrite, &removed, all)?;
             Some(FleetReport {
                 host: cfg.host.clone(),
@@ -269,7 +306,7 @@ pub fn build(
     }
     w.commit().map_err(|e| Error::Index(e.to_string()))?;
     drop(w);
-    state.version = 1;
+    state.version = STATE_VERSION;
     state.model = rast_embeddings::MODEL_NAME.into();
     state.dim = enc.dim();
     state.backend = backend_id;
@@ -303,6 +340,13 @@ pub fn build(
     Ok(BuildReport {
         packages: docs.iter().filter(|d| d.kind() == Kind::Package).count(),
         configs: docs.iter().filter(|d| d.kind() == Kind::Config).count(),
+        history_versions: docs
+            .iter()
+            .filter(|d| d.kind() == Kind::History)
+            .map(|d| d.id.split('#').next().unwrap_or(""))
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        history_chunks: docs.iter().filter(|d| d.kind() == Kind::History).count(),
         embedded: to_embed.len(),
         rewritten: to_rewrite.len(),
         removed: removed.len(),
@@ -321,7 +365,7 @@ pub fn build(
 fn publish(
     q: &mut QdrantStore,
     store: &FlatStore,
-    docs: &[Doc],
+    docs: &[&Doc],
     to_embed: &[&Doc],
     to_rewrite: &[&Doc],
     removed: &[String],
@@ -341,7 +385,7 @@ fn publish(
             .unwrap_or(0)
     );
     let changed: Vec<&Doc> = if all {
-        docs.iter().collect()
+        docs.to_vec()
     } else {
         let mut seen = std::collections::HashSet::new();
         to_embed
@@ -439,6 +483,9 @@ pub struct Hit {
     pub score: f32,
     pub installed: bool,
     pub id: String,
+    /// Config with history: the snapshots holding this version of the file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshots: Vec<String>,
 }
 
 /// An open index, ready to answer queries (keep it around to answer many).
@@ -514,7 +561,7 @@ impl Searcher {
             return Ok(Vec::new());
         }
         let depth = (limit * 5).max(50);
-        let exact = if kind != Some(Kind::Config) {
+        let exact = if matches!(kind, None | Some(Kind::Package)) {
             self.bm25.exact(query)?
         } else {
             Vec::new()
@@ -557,9 +604,10 @@ fn to_hit(d: Doc, score: f32, query: &str) -> Hit {
             name: d.name,
             score,
             id: d.id,
+            snapshots: Vec::new(),
         },
-        Kind::Config => Hit {
-            kind: Kind::Config,
+        k @ (Kind::Config | Kind::History) => Hit {
+            kind: k,
             snippet: snippet(&d.text, query),
             repo: None,
             version: None,
@@ -569,6 +617,7 @@ fn to_hit(d: Doc, score: f32, query: &str) -> Hit {
             name: d.name,
             score,
             id: d.id,
+            snapshots: d.snapshots,
         },
     }
 }

@@ -19,6 +19,7 @@ pub mod desc;
 pub mod doc;
 pub mod etcwalk;
 pub mod fleet;
+pub mod history;
 pub mod index;
 pub mod pacdb;
 pub mod qdrant;

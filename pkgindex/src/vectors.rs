@@ -205,7 +205,7 @@ impl VectorStore for FlatStore {
             )));
         }
         let n = self.ids.len();
-        let keep = |r: usize| kind.is_none_or(|k| Kind::of_id(self.id(r)) == k);
+        let keep = |r: usize| Kind::admits(kind, Kind::of_id(self.id(r)));
         let scan = |lo: usize, hi: usize| {
             let mut heap: BinaryHeap<Hit> = BinaryHeap::with_capacity(k + 1);
             for r in lo..hi {
