@@ -69,10 +69,10 @@ bench-agent: deps
 
 ## The planner's score on the dev set, the corpus's validation split and the fixtures,
 ## with a per-kind confusion table (goal: >= 95 % on each).
-NL_INDEX := $(CARGO_TARGET_DIR)/nl-eval-index
+NL_INDEX := $(CARGO_TARGET_DIR)/nl-eval-index-etc
 nl-eval: deps
 	$(CARGO) build --release -p rast -p rast-agent --examples
-	test -f $(NL_INDEX)/catalog.json || $(CARGO_TARGET_DIR)/release/rast index build --no-etc \
+	test -f $(NL_INDEX)/config-files.json || $(CARGO_TARGET_DIR)/release/rast index build --etc tests/data/etc-arch-laptop \
 	  --index-dir $(NL_INDEX) --sync-dbs tests/data/arch-2022/core.db.tar.gz \
 	  tests/data/arch-2022/extra.db.tar.gz tests/data/arch-2022/multilib.db.tar.gz
 	$(CARGO_TARGET_DIR)/release/examples/nl_eval --quiet --min 0.95 --index-dir $(NL_INDEX) \

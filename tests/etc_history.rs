@@ -544,6 +544,40 @@ fn history_search_names_the_snapshots_of_each_version() {
             "{args:?}: {v}"
         );
     }
+    // Plain words: the planner names the file from the index's /etc and the snapshots
+    // from the request; a confirmed restore runs through `rast config restore`.
+    let plan = |q: &str| -> Value {
+        fs.json(&["plan", "--index-dir", idx.to_str().unwrap(), q])["actions"][0].clone()
+    };
+    assert_eq!(
+        plan("when did I change the ssh config?"),
+        serde_json::json!({"kind": "config_log", "file": "/etc/ssh/sshd_config"})
+    );
+    assert_eq!(
+        plan("what did pacman.conf look like in snapshot 3?"),
+        serde_json::json!({"kind": "config_diff", "file": "/etc/pacman.conf", "snapshots": ["3", "live"]})
+    );
+    assert_eq!(
+        plan("put back my old hostname file from snapshot 2 into snapshot 4"),
+        serde_json::json!({"kind": "config_restore", "file": "/etc/hostname", "from": "2", "snapshot": "4"})
+    );
+    let conf = fs.dir.path().join("rast.toml");
+    std::fs::write(&conf, format!("[index]\ndir = \"{}\"\n", idx.display())).unwrap();
+    let out = fs
+        .cmd(&[
+            "--yes",
+            "put back my old hostname file from snapshot 2 into snapshot 4",
+        ])
+        .env("RAST_CONFIG", &conf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(etc_file(&fs, 4, "hostname"), etc_file(&fs, 2, "hostname"));
+
     // Nothing secret from any snapshot reached the index.
     let mut stack = vec![idx.clone()];
     while let Some(d) = stack.pop() {

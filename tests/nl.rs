@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use rast_e2e::{arch2022_index, data, rast_bin, test_repo, Fs};
+use rast_e2e::{arch2022_etc_index, data, rast_bin, test_repo, Fs};
 
 fn repo(p: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(p)
@@ -21,7 +21,7 @@ fn score(set: &Path, min: f64) {
         .arg("--")
         .arg(rast_bin())
         .args(["plan", "--json", "--index-dir"])
-        .arg(arch2022_index())
+        .arg(arch2022_etc_index())
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
@@ -55,7 +55,7 @@ fn held_out_style_requests() {
 /// in process (1,100 processes would take minutes) and scored by score.py's rules.
 #[test]
 fn corpus_validation_split() {
-    let warm = rast_agent::warm::WarmIndex::open(arch2022_index(), None).unwrap();
+    let warm = rast_agent::warm::WarmIndex::open(arch2022_etc_index(), None).unwrap();
     let (mut pass, mut total) = (0, 0);
     let mut misses = Vec::new();
     for f in ["agent/corpus/generated.jsonl", "agent/corpus/written.jsonl"] {
@@ -97,7 +97,7 @@ fn in_process_scoring_agrees_with_score_py() {
         .arg("--")
         .arg(rast_bin())
         .args(["plan", "--json", "--index-dir"])
-        .arg(arch2022_index())
+        .arg(arch2022_etc_index())
         .env("RAST_NO_AGENT", "1")
         .output()
         .unwrap();
@@ -114,7 +114,7 @@ fn in_process_scoring_agrees_with_score_py() {
             l[1..end].to_string()
         })
         .collect();
-    let warm = rast_agent::warm::WarmIndex::open(arch2022_index(), None).unwrap();
+    let warm = rast_agent::warm::WarmIndex::open(arch2022_etc_index(), None).unwrap();
     let mut rs_misses = Vec::new();
     for l in std::fs::read_to_string(&set).unwrap().lines() {
         let case: serde_json::Value = serde_json::from_str(l).unwrap();
@@ -200,7 +200,7 @@ fn a_request_runs_through_the_explicit_commands() {
 fn plan_json_is_the_typed_contract() {
     let out = Command::new(rast_bin())
         .args(["plan", "--json", "--index-dir"])
-        .arg(arch2022_index())
+        .arg(arch2022_etc_index())
         .arg("clone snapshot 2 and install htop in it")
         .output()
         .unwrap();

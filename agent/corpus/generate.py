@@ -160,6 +160,51 @@ TASKS = [
     ("manage virtual machines", "virtual"), ("open rar archives", "rar"), ("write code", "code"),
 ]
 
+# /etc files people name, from the real Arch /etc copy (tests/data/etc-arch-laptop):
+# basenames, full paths, and "the pacman config" forms only where the words pick one
+# file (the planner resolves names against the index's files; ambiguity is a question).
+ETC_DIR = os.path.join(ROOT, "tests/data/etc-arch-laptop")
+
+
+def _etc_files():
+    out = []
+    for dp, _, fns in os.walk(ETC_DIR):
+        for f in fns:
+            p = os.path.join(dp, f)
+            if os.path.isfile(p) and not os.path.islink(p):
+                out.append(os.path.relpath(p, ETC_DIR))
+    return sorted(out)
+
+
+def _words(s):
+    return [w for w in re.split(r"[/._\-]", s.lower()) if w]
+
+
+def _file_forms():
+    files = _etc_files()
+    bases = {}
+    for rel in files:
+        bases.setdefault(rel.rsplit("/", 1)[-1], []).append(rel)
+    forms = []
+    for rel in files:
+        base = rel.rsplit("/", 1)[-1]
+        if len(bases[base]) > 1 or base.startswith(("-", "_")) or len(base) < 4:
+            continue
+        forms += [(base, rel), ("/etc/" + rel, rel), ("my " + base, rel), ("the " + base + " file", rel)]
+        stem = base.split(".", 1)[0]
+        sw = _words(stem)
+        others = [r for r in files if r != rel]
+        unique = sw and all(len(w) >= 4 for w in sw) and not any(
+            any(t.startswith(w) or w in t for t in _words(o.rsplit("/", 1)[-1]) for w in sw) for o in others)
+        if unique:
+            words = " ".join(sw)
+            forms += [("the " + words + " config", rel), ("my " + words + " configuration", rel),
+                      ("the " + words + " settings", rel)]
+    return forms
+
+
+FILE_FORMS = _file_forms()
+
 CFG_WORDS = ["PermitRootLogin", "ParallelDownloads", "HOOKS", "GRUB_TIMEOUT", "Port",
              "PasswordAuthentication", "IgnorePkg", "MAKEFLAGS", "HandleLidSwitch", "SystemMaxUse",
              "KEYMAP", "LANG", "Color", "SigLevel", "nameserver", "Server"]
@@ -487,6 +532,53 @@ fam("br-restore2", "(bring back|recover|get back) {snap} from (the |my )?backups
 fam("br-restore3", "restore the (latest|newest|last) backup of {snap}", [A("backup_restore", snapshot="$snap")], 6)
 
 # --- config search
+# --- config history: log, diff, restore of one /etc file
+fam("cl-when", "when did i (change|edit|modify|touch|last change) {cfgfile}", [A("config_log")], 10, intents=["config_log"])
+fam("cl-history", "(show|give me|print|display) (me )?the (history|change history|log) of {cfgfile}", [A("config_log")], 8)
+fam("cl-how", "how has {cfgfile} changed( over time| across my snapshots| between snapshots)?", [A("config_log")], 6)
+fam("cl-which", "which snapshots (have|changed|modified|touched) {cfgfile}", [A("config_log")], 6)
+fam("cl-versions", "(list|show) (all )?(the )?versions of {cfgfile}", [A("config_log")], 6)
+fam("cl-track", "(track|trace) the changes (to|of) {cfgfile}", [A("config_log")], 4)
+fam("cl-waswhen", "when was {cfgfile} (changed|modified|edited|last edited)", [A("config_log")], 6)
+fam("cl-log", "(log|history|changelog) (of|for) {cfgfile}", [A("config_log")], 4)
+fam("cd-looked", "what did {cfgfile} look like in {snap}", [A("config_diff", snapshots=["$snap", "live"])], 10)
+fam("cd-asitwas", "show (me )?{cfgfile} as it was in {snap}", [A("config_diff", snapshots=["$snap", "live"])], 6)
+fam("cd-between", "(diff|compare) {cfgfile} between {snap} and {snap2}", [A("config_diff", snapshots=["$snap", "$snap2"])], 8)
+fam("cd-changedin", "what changed in {cfgfile} (between|from) {snap} (and|to) {snap2}", [A("config_diff", snapshots=["$snap", "$snap2"])], 6)
+fam("cd-differ", "how (is|was) {cfgfile} different in {snap}", [A("config_diff", snapshots=["$snap", "live"])], 6)
+fam("cd-vsnow", "compare (my current|today's|the current) {cfgfile} with (the one in |the version in )?{snap}", [A("config_diff", snapshots=["$snap", "live"])], 6)
+fam("cd-whatdiff", "what is different about {cfgfile} in {snap}", [A("config_diff", snapshots=["$snap", "live"])], 4)
+fam("cr-putback", "put back (my old |the old |the )?{cfgfile} from {snap}", [A("config_restore")], 10, intents=["config_restore"])
+fam("cr-restore", "restore {cfgfile} from {snap}", [A("config_restore")], 8)
+fam("cr-bringback", "(bring back|recover|get back) {cfgfile} (from|as it was in) {snap}", [A("config_restore")], 8)
+fam("cr-undo", "undo my changes to {cfgfile} (using|with) the (copy|version) (in|from) {snap}", [A("config_restore")], 4)
+fam("cr-copy", "copy {cfgfile} from {snap} (into|to) {snap2}", [A("config_restore", snapshot="$snap2")], 6)
+fam("cr-revert", "(revert|roll back|reset) {cfgfile} to (the version in |the one from |how it was in )?{snap}", [A("config_restore")], 8)
+fam("cr-takeold", "take the old {cfgfile} from {snap} (again|back)", [A("config_restore")], 4)
+fam("cr-want", "i want (my|the) {cfgfile} from {snap} back", [A("config_restore")], 4)
+
+fam("cl-whichsnap", "(which|what) snapshot[s] (changed|modified|edited|touched) {cfgfile}", [A("config_log")], 6)
+fam("cl-inwhich", "in (which|what) snapshots did {cfgfile} change", [A("config_log")], 5)
+fam("cl-changes", "(show|list) (the )?changes (to|of|in) {cfgfile}( over time| along the tree)?", [A("config_log")], 6)
+fam("cl-happened", "what happened to {cfgfile}( over time)?", [A("config_log")], 4)
+fam("cl-whohas", "which snapshots (contain|hold|have) {cfgfile}", [A("config_log")], 5)
+fam("cl-follow", "(follow|watch|see) how {cfgfile} (evolved|changed)", [A("config_log")], 4)
+fam("cl-edits", "(show|list) (every|each|all) (edit|change|modification) (of|to) {cfgfile}", [A("config_log")], 4)
+fam("cl-hist2", "{cfgfile} (history|change log|changes)", [A("config_log")], 4)
+fam("cd-oldnew", "(show|give) me the (diff|difference|differences) (of|for|in) {cfgfile} between {snap} and {snap2}", [A("config_diff", snapshots=["$snap", "$snap2"])], 5)
+fam("cd-vs", "{cfgfile} in {snap} (vs|versus|against) {snap2}", [A("config_diff", snapshots=["$snap", "$snap2"])], 4)
+fam("cd-howwas", "how did {cfgfile} look in {snap}", [A("config_diff", snapshots=["$snap", "live"])], 5)
+fam("cd-whatwas", "what was in {cfgfile} (in|at|back in) {snap}", [A("config_diff", snapshots=["$snap", "live"])], 5)
+fam("cd-changedsince", "what changed in {cfgfile} since {snap}", [A("config_diff", snapshots=["$snap", "live"])], 5)
+fam("cr-rollfile", "roll {cfgfile} back to {snap}", [A("config_restore")], 5)
+fam("cr-revertto", "revert {cfgfile} to the (copy|one|version) (in|from) {snap}", [A("config_restore")], 5)
+fam("cr-rollbackfile", "roll back (only |just )?{cfgfile} to {snap}", [A("config_restore")], 5)
+fam("cr-goback", "go back to the {cfgfile} (from|of|in) {snap}", [A("config_restore")], 4)
+fam("cr-replace", "replace {cfgfile} with the (one|version|copy) from {snap}", [A("config_restore")], 5)
+fam("cr-useold", "use the (old )?{cfgfile} from {snap} (again|instead)", [A("config_restore")], 4)
+fam("cr-restoreto", "restore {cfgfile} (to|as it was in) {snap}", [A("config_restore")], 5)
+fam("cr-fromto", "(restore|put) {cfgfile} from {snap} (into|in|onto) {snap2}", [A("config_restore", snapshot="$snap2")], 4)
+
 fam("cs-where", "where is {setting} (configured|set|defined)", [A("config_search", query_any="$setting")], 10)
 fam("cs-which", "which (config )?file (sets|configures|defines|controls) {setting}", [A("config_search", query_any="$setting")])
 fam("cs-where-did", "where did i (set|set up|configure|change|define) {setting}", [A("config_search", query_any="$setting")])
@@ -1306,6 +1398,9 @@ class Slots:
             t, w = rng.choice(CONFIG_TOPICS)
             t = t.replace("the ", "", 1)
             return t, [t, w]
+        if name == "cfgfile":
+            t, rel = rng.choice(FILE_FORMS)
+            return t, "/etc/" + rel
         if name == "cfgword":
             w = rng.choice(CFG_WORDS)
             return w, [w.lower()]

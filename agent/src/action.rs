@@ -134,6 +134,22 @@ pub enum Action {
     ConfigSearch {
         query: String,
     },
+    /// The versions of an /etc file along the tree (`rast config log FILE`).
+    ConfigLog {
+        file: String,
+    },
+    /// An /etc file between two snapshots, or a snapshot and `live`.
+    ConfigDiff {
+        file: String,
+        snapshots: Vec<String>,
+    },
+    /// Snapshot `from`'s version of an /etc file into `snapshot` (default: current).
+    ConfigRestore {
+        file: String,
+        from: String,
+        #[serde(default)]
+        snapshot: SnapRef,
+    },
     Clarify {
         question: String,
         #[serde(default)]
@@ -176,6 +192,9 @@ impl Action {
             BackupVerify { .. } => "backup_verify",
             BackupPrune { .. } => "backup_prune",
             ConfigSearch { .. } => "config_search",
+            ConfigLog { .. } => "config_log",
+            ConfigDiff { .. } => "config_diff",
+            ConfigRestore { .. } => "config_restore",
             Clarify { .. } => "clarify",
         }
     }
@@ -194,6 +213,8 @@ impl Action {
                 | BackupList { .. }
                 | BackupVerify { .. }
                 | ConfigSearch { .. }
+                | ConfigLog { .. }
+                | ConfigDiff { .. }
                 | Clarify { .. }
         )
     }
@@ -230,6 +251,18 @@ impl Action {
                     .ok_or_else(|| format!("{n:?} is not a package name"))?;
             }
             Ok(())
+        };
+        let file_ok = |f: &str| -> Result<(), String> {
+            let rel = f
+                .strip_prefix("/etc/")
+                .ok_or_else(|| format!("{f:?} is not a file under /etc"))?;
+            let sane = !rel.is_empty()
+                && rel
+                    .split('/')
+                    .all(|c| !c.is_empty() && c != "." && c != "..")
+                && !f.contains('\0');
+            sane.then_some(())
+                .ok_or_else(|| format!("{f:?} is not a file under /etc"))
         };
         use Action::*;
         match self {
@@ -272,6 +305,26 @@ impl Action {
                     return Err(why);
                 }
                 Ok(())
+            }
+            ConfigLog { file } => file_ok(file),
+            ConfigDiff { file, snapshots } => {
+                file_ok(file)?;
+                if snapshots.len() != 2 {
+                    return Err("config_diff needs two snapshots (or one and \"live\")".into());
+                }
+                snapshots
+                    .iter()
+                    .filter(|s| s.as_str() != "live")
+                    .try_for_each(|s| snap_ok(&Some(s.clone())))
+            }
+            ConfigRestore {
+                file,
+                from,
+                snapshot,
+            } => {
+                file_ok(file)?;
+                snap_ok(&Some(from.clone()))?;
+                snap_ok(snapshot)
             }
             Search { query } | ConfigSearch { query } => {
                 if query.trim().is_empty() {

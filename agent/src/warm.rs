@@ -87,4 +87,20 @@ impl Semantic for WarmIndex {
             .map(|hits| hits.into_iter().map(|h| h.name).collect())
             .unwrap_or_default()
     }
+
+    fn config_files(&self, query: &str, limit: usize) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let hits = self
+            .searcher()
+            .ok()
+            .and_then(|s| s.search(query, limit * 3, Some(Kind::Config)).ok())
+            .unwrap_or_default();
+        for h in hits {
+            if !out.contains(&h.name) {
+                out.push(h.name);
+            }
+        }
+        out.truncate(limit);
+        out
+    }
 }

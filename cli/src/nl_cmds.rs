@@ -259,6 +259,21 @@ fn argv_for(r: &Rast, a: &Action, new: Option<SnapId>) -> Result<Vec<String>> {
         Action::BackupVerify { target } => target_arg(v(&["backup", "verify", "--all"]), target),
         Action::BackupPrune { target } => target_arg(v(&["backup", "prune"]), target),
         Action::ConfigSearch { query } => v(&["config", "search", query]),
+        Action::ConfigLog { file } => v(&["config", "log", file]),
+        Action::ConfigDiff { file, snapshots } => with(v(&["config", "diff", file]), snapshots),
+        Action::ConfigRestore {
+            file,
+            from,
+            snapshot,
+        } => v(&[
+            "config",
+            "restore",
+            file,
+            "--from",
+            from,
+            "--into",
+            &snap(snapshot)?,
+        ]),
         Action::Clarify { question, .. } => bail!("{question}"),
     })
 }

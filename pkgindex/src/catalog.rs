@@ -2,7 +2,9 @@
 //! repo, version, one-line description and provides — what the planner needs to
 //! resolve names exactly (name → provides → alias → fuzzy) without loading the model.
 //! Written atomically on every build; an index built before it existed has none
-//! ([`Catalog::load`] says so and `rast index build` adds it).
+//! ([`Catalog::load`] says so and `rast index build` adds it). Beside it,
+//! `config-files.json` lists the indexed /etc files (what the planner resolves "the
+//! pacman config" or "my fstab" against); an index without it knows no files.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -13,6 +15,7 @@ use crate::doc::{Doc, Kind};
 use crate::{Error, Result};
 
 pub const FILE: &str = "catalog.json";
+pub const CONFIG_FILES: &str = "config-files.json";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
@@ -30,6 +33,8 @@ pub struct Entry {
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     pub entries: Vec<Entry>,
+    /// Indexed config files (`/etc/…`, current or only in past snapshots), sorted.
+    pub config_files: Vec<String>,
     by_name: HashMap<String, usize>,
     by_provides: HashMap<String, Vec<usize>>,
 }
@@ -52,7 +57,14 @@ impl Catalog {
     }
 
     pub fn from_docs(docs: &[Doc]) -> Catalog {
-        Catalog::new(
+        let mut files: Vec<String> = docs
+            .iter()
+            .filter(|d| d.kind().is_config())
+            .map(|d| d.name.clone())
+            .collect();
+        files.sort();
+        files.dedup();
+        let mut c = Catalog::new(
             docs.iter()
                 .filter(|d| d.kind() == Kind::Package)
                 .map(|d| Entry {
@@ -64,7 +76,9 @@ impl Catalog {
                     installed: d.installed,
                 })
                 .collect(),
-        )
+        );
+        c.config_files = files;
+        c
     }
 
     pub fn get(&self, name: &str) -> Option<&Entry> {
@@ -94,7 +108,10 @@ impl Catalog {
     pub fn write(&self, dir: &Path) -> Result<()> {
         let p = dir.join(FILE);
         let bytes = serde_json::to_vec(&self.entries).map_err(|e| Error::Index(e.to_string()))?;
-        crate::atomic::atomic_write(&p, &bytes)
+        crate::atomic::atomic_write(&p, &bytes)?;
+        let files =
+            serde_json::to_vec(&self.config_files).map_err(|e| Error::Index(e.to_string()))?;
+        crate::atomic::atomic_write(&dir.join(CONFIG_FILES), &files)
     }
 
     pub fn load(dir: &Path) -> Result<Catalog> {
@@ -107,6 +124,11 @@ impl Catalog {
         })?;
         let entries: Vec<Entry> = serde_json::from_slice(&bytes)
             .map_err(|e| Error::Index(format!("{}: {e}", p.display())))?;
-        Ok(Catalog::new(entries))
+        let mut c = Catalog::new(entries);
+        c.config_files = std::fs::read(dir.join(CONFIG_FILES))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        Ok(c)
     }
 }

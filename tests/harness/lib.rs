@@ -67,29 +67,43 @@ pub fn rast_ok(args: &[&str]) -> String {
 /// directory (embedding takes ~30 s) and shared by the tests that only read it.
 pub fn arch2022_index() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| shared_index("test-index-arch2022", None))
+}
+
+/// [`arch2022_index`] plus the real Arch /etc copy (tests/data/etc-arch-laptop): what
+/// a machine's index holds, so the planner knows the config files it can name.
+pub fn arch2022_etc_index() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = target_profile_dir().join("test-index-arch2022");
-        let lock = std::fs::File::create(target_profile_dir().join("test-index.lock")).unwrap();
-        lock.lock().unwrap();
-        if !dir.join("catalog.json").is_file() {
-            let d = data().join("arch-2022");
-            let dbs: Vec<String> = ["core", "extra", "multilib"]
-                .iter()
-                .map(|r| d.join(format!("{r}.db.tar.gz")).display().to_string())
-                .collect();
-            let mut args = vec![
-                "index",
-                "build",
-                "--no-etc",
-                "--index-dir",
-                dir.to_str().unwrap(),
-                "--sync-dbs",
-            ];
-            args.extend(dbs.iter().map(String::as_str));
-            rast_ok(&args);
-        }
-        dir
+        shared_index(
+            "test-index-arch2022-etc",
+            Some(data().join("etc-arch-laptop")),
+        )
     })
+}
+
+fn shared_index(name: &str, etc: Option<PathBuf>) -> PathBuf {
+    let dir = target_profile_dir().join(name);
+    let lock = std::fs::File::create(target_profile_dir().join(format!("{name}.lock"))).unwrap();
+    lock.lock().unwrap();
+    // config-files.json is written last of the catalogue: its presence means done.
+    if !dir.join("config-files.json").is_file() {
+        let d = data().join("arch-2022");
+        let dbs: Vec<String> = ["core", "extra", "multilib"]
+            .iter()
+            .map(|r| d.join(format!("{r}.db.tar.gz")).display().to_string())
+            .collect();
+        let etc_arg = etc.as_ref().map(|e| e.display().to_string());
+        let mut args = vec!["index", "build", "--index-dir", dir.to_str().unwrap()];
+        match &etc_arg {
+            Some(e) => args.extend(["--etc", e.as_str()]),
+            None => args.push("--no-etc"),
+        }
+        args.push("--sync-dbs");
+        args.extend(dbs.iter().map(String::as_str));
+        rast_ok(&args);
+    }
+    dir
 }
 
 /// Source of the test fixtures.

@@ -7,6 +7,7 @@
 //! package), so the planner tries the next likeliest intent. `run` is only ever
 //! assembled from an explicit "run CMD inside snapshot N" ([`super::refs::is_run_request`]).
 
+use super::files::{self, FileRef};
 use super::lex::Token;
 use super::refs::{Ref, Span};
 use super::resolve::{How, Resolved};
@@ -334,7 +335,59 @@ impl Planner<'_> {
             "backup_prune" => Outcome::Actions(vec![Action::BackupPrune {
                 target: backup_target(c.toks),
             }]),
+            "config_log" | "config_diff" | "config_restore" => {
+                let file = match self.config_file(c) {
+                    Ok(f) => f,
+                    // A setting rather than a file ("when did I change the ssh
+                    // port"): another intent (config search) fits better.
+                    Err(None) => return Outcome::Infeasible,
+                    Err(Some(o)) => return o,
+                };
+                match kind {
+                    "config_log" => Outcome::Actions(vec![Action::ConfigLog { file }]),
+                    "config_diff" => {
+                        let ids = c.ids();
+                        let snapshots = match ids.as_slice() {
+                            [] => {
+                                return ask(&format!(
+                                    "Which snapshot should I compare {file} in? (e.g. \"{file} in snapshot 3\")"
+                                ))
+                            }
+                            [one] => vec![one.to_string(), "live".to_string()],
+                            [a, b, ..] => vec![a.to_string(), b.to_string()],
+                        };
+                        Outcome::Actions(vec![Action::ConfigDiff { file, snapshots }])
+                    }
+                    _ => restore_action(c, file),
+                }
+            }
             _ => ask("I don't know how to do that. I can install/remove/upgrade packages, search, manage snapshots (clone, deploy, rollback, …) and backups — see `rast --help`."),
+        }
+    }
+
+    /// The /etc file the clause names ([`files::resolve`]): `Err(None)` when it names
+    /// none at all, `Err(Some(question))` when it is unclear which.
+    fn config_file(&self, c: &Clause) -> Result<String, Option<Outcome>> {
+        let raw: Vec<String> = c.toks.iter().map(|t| t.raw.to_lowercase()).collect();
+        let content: Vec<String> = c
+            .slots
+            .query()
+            .split(' ')
+            .filter(|w| !w.is_empty())
+            .map(str::to_string)
+            .collect();
+        match files::resolve(
+            &raw,
+            &content,
+            &self.resolver.catalog.config_files,
+            self.resolver.semantic,
+        ) {
+            FileRef::Found(f) => Ok(f),
+            FileRef::Ambiguous(cands) => Err(Some(Outcome::Ask(
+                format!("Which file do you mean: {}?", cands.join(", ")),
+                cands,
+            ))),
+            FileRef::Unknown => Err(None),
         }
     }
 
@@ -399,6 +452,44 @@ impl Planner<'_> {
             return Err(ask("Which package?"));
         }
         Ok(out)
+    }
+}
+
+/// "put back my old fstab from snapshot 2 (into 5)": the snapshot after "from" / "of"
+/// / "in" is where the version comes from, the one after "into" / "to" / "onto" the
+/// one it goes to (default: the current one); unmarked, the first named is the source,
+/// and a lone snapshot is always the source ("revert pacman.conf to snapshot 3").
+fn restore_action(c: &Clause, file: String) -> Outcome {
+    let mut from = None;
+    let mut into = None;
+    let mut plain = Vec::new();
+    for s in &c.spans {
+        let Some(id) = s.id().map(str::to_string) else {
+            continue;
+        };
+        match s.prep.map(|p| c.toks[p].word.as_str()) {
+            Some("into" | "to" | "onto") => into = Some(id),
+            Some("from" | "of" | "in" | "at") => from = from.or(Some(id)),
+            _ => plain.push(id),
+        }
+    }
+    // One snapshot named is where the version comes from, whatever the preposition
+    // ("roll back my resolv.conf to snapshot 5").
+    if from.is_none() && plain.is_empty() {
+        from = into.take();
+    }
+    let mut plain = plain.into_iter();
+    let from = from.or_else(|| plain.next());
+    let into = into.or_else(|| plain.next());
+    match from {
+        Some(from) => Outcome::Actions(vec![Action::ConfigRestore {
+            file,
+            from,
+            snapshot: into,
+        }]),
+        None => ask(&format!(
+            "From which snapshot should I take {file}? (`rast config log {file}` shows its versions)"
+        )),
     }
 }
 

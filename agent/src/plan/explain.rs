@@ -88,6 +88,26 @@ pub fn explain(a: &Action) -> String {
         Action::BackupVerify { .. } => "verify all backups".into(),
         Action::BackupPrune { .. } => "prune backups by the retention policy".into(),
         Action::ConfigSearch { query } => format!("search /etc for {query:?}"),
+        Action::ConfigLog { file } => format!("show the history of {file} along the tree"),
+        Action::ConfigDiff { file, snapshots } => {
+            let side = |s: &str| match s {
+                "live" => "the running /etc".to_string(),
+                n => format!("snapshot {n}"),
+            };
+            let (a, b) = (
+                snapshots.first().map(String::as_str).unwrap_or("?"),
+                snapshots.get(1).map(String::as_str).unwrap_or("?"),
+            );
+            format!("compare {file} in {} with {}", side(a), side(b))
+        }
+        Action::ConfigRestore {
+            file,
+            from,
+            snapshot,
+        } => format!(
+            "put snapshot {from}'s version of {file} into {}",
+            snap(snapshot)
+        ),
         Action::Clarify { question, .. } => question.clone(),
     }
 }

@@ -21,6 +21,7 @@
 pub mod assemble;
 pub mod explain;
 pub mod features;
+pub mod files;
 pub mod intent;
 pub mod lex;
 pub mod refs;
@@ -363,6 +364,9 @@ pub const KINDS: &[&str] = &[
     "backup_verify",
     "backup_prune",
     "config_search",
+    "config_log",
+    "config_diff",
+    "config_restore",
     "clarify",
 ];
 

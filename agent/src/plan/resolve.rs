@@ -29,6 +29,10 @@ pub enum Resolved {
 pub trait Semantic {
     /// Package names best matching `query`, best first.
     fn packages(&self, query: &str, limit: usize) -> Vec<String>;
+    /// Config files (`/etc/…`) whose text best matches `query`, best first.
+    fn config_files(&self, _query: &str, _limit: usize) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// Names people use for packages that are named otherwise. Targets are tried in order;
