@@ -617,10 +617,23 @@ fn the_llm_backend_is_asked_only_when_unsure_and_checked_like_any_plan() {
     );
 
     // A package that does not exist, or an unsafe command: discarded, the offline
-    // clarification stands.
+    // plan stands (whatever the offline planner alone says: asked without the LLM).
+    let offline = |req: &str| -> Value {
+        let o = Command::new(rast_bin())
+            .args(["plan", "--json", "--index-dir", &ix, req])
+            .env("RAST_CONFIG", dir.path().join("none.toml"))
+            .env("RAST_NO_AGENT", "1")
+            .output()
+            .unwrap();
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
     for req in ["make my computer faster", "do some housekeeping"] {
         let p = plan(req);
-        assert_eq!(plan_kinds(&p), ["clarify"], "{req}: {p}");
+        assert_eq!(p["actions"], offline(req)["actions"], "{req}: {p}");
+        assert!(
+            !p.to_string().contains("turbo-boost") && !p.to_string().contains("rm -rf"),
+            "{req}: {p}"
+        );
     }
     assert_eq!(llm.requests().len(), 3);
 

@@ -520,3 +520,44 @@ fn aur_packages_go_to_the_helper_as_the_build_user() {
     let out = fs.run(&["install", "2", "some-aur-pkg"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("target not found: some-aur-pkg"));
 }
+
+/// `self-update`: the rast package upgraded in a new branch, from the snapshot's sync
+/// databases as they are; the snapshot itself unchanged; a rast pacman did not install
+/// is left alone with a word on how it was installed.
+#[test]
+fn self_update_upgrades_the_rast_package_in_a_new_branch() {
+    let fs = Fs::with_own_repo();
+    fs.ok(&["clone", "0"]);
+    // No rast package: not touched, and said why.
+    let (code, err) = fs.fail(&["self-update", "1"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("not installed by pacman"), "{err}");
+    fs.ok(&["--yes", "install", "1", "rast"]);
+    // The sync databases have nothing newer yet.
+    let v = fs.json(&["self-update", "1"]);
+    assert_eq!(v["result"], "newest", "{v}");
+    assert_eq!(fs.tree_edges().len(), 2, "no snapshot made");
+    // A newer rast in the repository, the databases refreshed: a branch gets it.
+    fs.publish_next("rast");
+    fs.ok(&["--yes", "refresh", "1"]);
+    let before = fs.uuids(1);
+    let out = fs.ok(&["self-update", "1"]);
+    assert!(out.contains("has rast 2.0-1, was 1.0-1"), "{out}");
+    assert!(out.contains("`rast deploy"), "offered, not done without --yes: {out}");
+    let m = fs
+        .tree_edges()
+        .into_iter()
+        .find(|(_, p)| *p == Some(1))
+        .map(|(id, _)| id)
+        .expect("a branch of 1");
+    let version = |id: u64| {
+        std::fs::read_to_string(
+            fs.sub("rootfs", &format!("snapshot-{id}"))
+                .join("usr/share/rast-test/version"),
+        )
+        .unwrap()
+    };
+    assert_eq!(version(m), "2.0\n");
+    assert_eq!(version(1), "1.0\n", "snapshot 1 keeps the old rast");
+    assert_eq!(fs.uuids(1), before, "snapshot 1 untouched");
+}

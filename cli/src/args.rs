@@ -59,6 +59,7 @@ impl Command {
                 | Command::Sync { .. }
                 | Command::ForceSync { .. }
                 | Command::AutoUpgrade
+                | Command::SelfUpdate { .. }
                 | Command::Deploy { .. }
                 | Command::Rollback { .. }
                 | Command::EtcUpdate
@@ -196,6 +197,13 @@ pub enum Command {
         /// Also list files added, removed and modified.
         #[arg(long)]
         files: bool,
+    },
+    /// Upgrade the rast package itself, in a new branch of N (default: the current
+    /// snapshot), from N's sync databases as they are; then offers to deploy it.
+    #[command(name = "self-update")]
+    SelfUpdate {
+        #[arg(value_name = "N", value_parser = parse_id)]
+        snap: Option<SnapId>,
     },
     /// Upgrade the current snapshot unattended and record the result (see `check`).
     #[command(name = "auto-upgrade")]

@@ -185,6 +185,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
             bootloader,
             esp,
         } => return pkg_cmds::deploy(cli, snap.get(), bootloader, esp),
+        Command::SelfUpdate { snap } => return pkg_cmds::self_update(cli, *snap),
         Command::Rollback { bootloader, esp } => return pkg_cmds::rollback(cli, bootloader, esp),
         Command::BootConfirm => return pkg_cmds::boot_confirm(cli),
         Command::EtcUpdate => return pkg_cmds::etc_update(cli),

@@ -179,4 +179,34 @@ mod tests {
         assert_eq!(cfg.backup.full_every, Some(14));
         assert!(cfg.backup.schedule.is_some());
     }
+
+    /// Every key the code reads is in the shipped example and in docs/config.md's
+    /// table of its section (so neither can fall behind the structs).
+    #[test]
+    fn every_key_is_shipped_and_documented() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let example = std::fs::read_to_string(root.join("packaging/rast.toml")).unwrap();
+        let docs = std::fs::read_to_string(root.join("docs/config.md")).unwrap();
+        // JSON of the defaults names every field, None ones as null.
+        let all = serde_json::to_value(Config::default()).unwrap();
+        for (section, keys) in all.as_object().unwrap() {
+            let table = docs
+                .split(&format!("## `[{section}]`"))
+                .nth(1)
+                .unwrap_or_else(|| panic!("docs/config.md has no [{section}] section"));
+            let table = table.split("\n## ").next().unwrap();
+            for key in keys.as_object().unwrap().keys() {
+                assert!(
+                    table.contains(&format!("| `{key}` |")),
+                    "docs/config.md [{section}] lacks `{key}`"
+                );
+                if key != "schedule" {
+                    assert!(
+                        example.contains(&format!("# {key} = ")),
+                        "packaging/rast.toml lacks [{section}] {key}"
+                    );
+                }
+            }
+        }
+    }
 }

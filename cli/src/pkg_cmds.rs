@@ -1,6 +1,7 @@
 //! Package commands: astOS's (install, remove, upgrade, sync, …), `rast pkg …`,
 //! deploy/rollback, and their rendering.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Result};
@@ -11,7 +12,7 @@ use rast_snapshot::{Rast, SnapId};
 use serde_json::json;
 
 use crate::args::{Cli, PkgCommand, Security};
-use crate::output::{ask, exit_of, print_json};
+use crate::output::{ask, confirm, exit_of, print_json};
 use crate::pkg_report::{exit_code, opts, render, report};
 use crate::system::open;
 
@@ -121,6 +122,79 @@ pub fn diff(cli: &Cli, a: SnapId, b: SnapId, files: bool) -> Result<ExitCode> {
         eprintln!("rast: snapshots {a} and {b} do not differ");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How a rast that pacman did not install got where it runs from.
+fn how_installed() -> String {
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "rast".into());
+    let how = if exe.contains("/.cargo/bin/") {
+        "it was installed with `cargo install`: update it the same way"
+    } else if exe.contains("/target/") {
+        "it runs from a build directory: `git pull && cargo build --release` there"
+    } else {
+        "it was copied there by hand: replace it the same way"
+    };
+    format!("{exe}: {how} — or install the Arch package (packaging/arch, docs/packaging.md) so that `rast self-update` can upgrade it")
+}
+
+/// `self-update [N]`: rast's package in a new branch of N, then deploy it if asked.
+pub fn self_update(cli: &Cli, n: Option<SnapId>) -> Result<ExitCode> {
+    use rast_snapshot::pkg::self_update::SelfUpdate;
+    let r = open(cli)?;
+    let n = r.target_or_current(n)?;
+    let out = r.self_update(n, "rast", opts(cli, true))?;
+    if cli.json {
+        print_json(&serde_json::to_value(&out)?);
+    }
+    match out {
+        SelfUpdate::NotPackaged { snapshot } => {
+            if !cli.json {
+                eprintln!(
+                    "rast: snapshot {snapshot} has no `rast` package, so this rast was not installed by pacman: {}",
+                    how_installed()
+                );
+            }
+            Ok(ExitCode::FAILURE)
+        }
+        SelfUpdate::Newest {
+            installed,
+            available,
+            ..
+        } => {
+            if !cli.json {
+                let have = available
+                    .map(|a| format!(" (they have {a})"))
+                    .unwrap_or_else(|| " (no repository in them has rast)".into());
+                println!(
+                    "rast {installed} is the newest the sync databases of snapshot {n} know{have}; `rast refresh {n}` fetches newer ones, `rast -Syu` upgrades everything"
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        SelfUpdate::Failed { outcome, .. } => Ok(report(cli, &[outcome])),
+        SelfUpdate::Updated {
+            snapshot: m,
+            old,
+            new,
+            ..
+        } => {
+            if !cli.json {
+                println!("snapshot {m} (a branch of {n}) has rast {new}, was {old}");
+            }
+            let interactive = std::io::stdin().is_terminal();
+            if cli.yes || (interactive && confirm(cli, &format!("deploy snapshot {m} now?"))?) {
+                let rep = r.deploy(m, None)?;
+                if !cli.json {
+                    println!("{}", deploy_text(&rep));
+                }
+            } else if !cli.json {
+                println!("`rast deploy {m}` boots it");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
 }
 
 pub fn auto_upgrade(cli: &Cli) -> Result<ExitCode> {

@@ -25,6 +25,7 @@ pub mod diff;
 pub mod keys;
 pub mod pacman;
 pub mod security;
+pub mod self_update;
 pub mod sync;
 
 use std::process::ExitStatus;
