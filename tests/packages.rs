@@ -543,7 +543,10 @@ fn self_update_upgrades_the_rast_package_in_a_new_branch() {
     let before = fs.uuids(1);
     let out = fs.ok(&["self-update", "1"]);
     assert!(out.contains("has rast 2.0-1, was 1.0-1"), "{out}");
-    assert!(out.contains("`rast deploy"), "offered, not done without --yes: {out}");
+    assert!(
+        out.contains("`rast deploy"),
+        "offered, not done without --yes: {out}"
+    );
     let m = fs
         .tree_edges()
         .into_iter()

@@ -35,10 +35,7 @@ pub enum SelfUpdate {
         new: String,
     },
     /// pacman failed; the new snapshot was deleted again.
-    Failed {
-        from: SnapId,
-        outcome: PkgOutcome,
-    },
+    Failed { from: SnapId, outcome: PkgOutcome },
 }
 
 impl Rast {
@@ -52,9 +49,9 @@ impl Rast {
         let Some(local) = local else {
             return Ok(SelfUpdate::NotPackaged { snapshot: n });
         };
-        let newer = sync.as_ref().filter(|s| {
-            db::vercmp(&s.version, &local.version) == std::cmp::Ordering::Greater
-        });
+        let newer = sync
+            .as_ref()
+            .filter(|s| db::vercmp(&s.version, &local.version) == std::cmp::Ordering::Greater);
         let Some(newer) = newer else {
             return Ok(SelfUpdate::Newest {
                 snapshot: n,
@@ -65,12 +62,18 @@ impl Rast {
         let m = self.branch(n)?;
         self.describe(
             m,
-            &format!("self-update of {n}: {name} {} → {}", local.version, newer.version),
+            &format!(
+                "self-update of {n}: {name} {} → {}",
+                local.version, newer.version
+            ),
         )?;
         let o = self.install(m, &[name.to_string()], opts)?;
         if !o.committed {
             self.delete(&[m], &mut |_| true)?;
-            return Ok(SelfUpdate::Failed { from: n, outcome: o });
+            return Ok(SelfUpdate::Failed {
+                from: n,
+                outcome: o,
+            });
         }
         Ok(SelfUpdate::Updated {
             from: n,
