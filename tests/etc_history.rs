@@ -68,30 +68,23 @@ fn tree() -> Fs {
          && rm -f /etc/localtime && ln -s /usr/share/zoneinfo/UTC /etc/localtime \
          && ln -s hostname /etc/hostname.link",
     );
-    fs.ok(&["branch", "1"]); // 2
-    sh(
-        &fs,
-        2,
-        "sed -i 's/^Port 22$/Port 2222/' /etc/ssh/sshd_config && chmod 664 /etc/ssh/sshd_config \
-         && sed -i 's/^db_password = .*/db_password = tiger/' /etc/app/app.conf \
-         && echo 'ParallelDownloads = 9' >> /etc/pacman.conf",
-    );
-    fs.ok(&["branch", "2"]); // 3
-    sh(
-        &fs,
-        3,
-        "rm /etc/hostname && printf 'token = hunter2-two\\n' > /etc/app/token.conf",
-    );
-    fs.ok(&["branch", "3"]); // 4
-    sh(&fs, 4, "echo 'welcome to rastOS' > /etc/motd");
-    fs.ok(&["branch", "4"]); // 5
-    sh(
-        &fs,
-        5,
-        "sed -i 's/^Port 2222$/Port 22/' /etc/ssh/sshd_config",
-    );
-    fs.ok(&["branch", "1"]); // 6
-    sh(&fs, 6, "echo '# swap' >> /etc/fstab");
+    // (parent, what the new branch changes): snapshots 2…6 in order.
+    let steps = [
+        (
+            1,
+            "sed -i 's/^Port 22$/Port 2222/' /etc/ssh/sshd_config && chmod 664 /etc/ssh/sshd_config \
+             && sed -i 's/^db_password = .*/db_password = tiger/' /etc/app/app.conf \
+             && echo 'ParallelDownloads = 9' >> /etc/pacman.conf",
+        ),
+        (2, "rm /etc/hostname && printf 'token = hunter2-two\\n' > /etc/app/token.conf"),
+        (3, "echo 'welcome to rastOS' > /etc/motd"),
+        (4, "sed -i 's/^Port 2222$/Port 22/' /etc/ssh/sshd_config"),
+        (1, "echo '# swap' >> /etc/fstab"),
+    ];
+    for (i, (parent, script)) in steps.iter().enumerate() {
+        fs.ok(&["branch", &parent.to_string()]);
+        sh(&fs, i as u64 + 2, script);
+    }
     fs
 }
 
