@@ -93,6 +93,10 @@ pub struct Doc {
     pub lines: (usize, usize),
     pub text: String,
     pub hash: String,
+    /// Packages: the other form of what the description abbreviates or spells out
+    /// ([`crate::vocab`]); in the embedding text and BM25's `extra`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expansions: Vec<String>,
 }
 
 fn strip_constraint(dep: &str) -> String {
@@ -159,6 +163,10 @@ impl Doc {
                 d.desc = format!("{} (installed: {})", d.desc, i.version);
             }
         }
+        d.expansions = crate::vocab::expansions(&p.desc);
+        if !d.expansions.is_empty() {
+            d.extra = format!("{} {}", d.extra, d.expansions.join(" "));
+        }
         d.hash = d.compute_hash();
         d
     }
@@ -198,7 +206,15 @@ impl Doc {
     /// The text the embedding model sees.
     pub fn embed_text(&self) -> String {
         match self.kind() {
-            Kind::Package => format!("{}: {}", self.name.replace(['-', '_'], " "), self.desc),
+            Kind::Package if self.expansions.is_empty() => {
+                format!("{}: {}", self.name.replace(['-', '_'], " "), self.desc)
+            }
+            Kind::Package => format!(
+                "{}: {} ({})",
+                self.name.replace(['-', '_'], " "),
+                self.desc,
+                self.expansions.join("; ")
+            ),
             Kind::Config | Kind::History => {
                 let sec = if self.section.is_empty() {
                     String::new()

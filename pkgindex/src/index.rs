@@ -573,12 +573,24 @@ impl Searcher {
             .vectors
             .search(&self.embed_query(query)?, depth, kind)?;
         let fused = rank::fuse_with(params, &exact, &lexical, &dense);
-        let mut out = Vec::with_capacity(limit);
-        for (id, score) in fused.into_iter().take(limit) {
+        // Libraries, modules and docs splits the query does not ask for go after the
+        // programs (an exact name match stays first: its score is above 1).
+        let mut out = Vec::with_capacity(limit * 2);
+        for (id, score) in fused.into_iter().take(limit * 2) {
             if let Some(d) = self.bm25.fetch(&id)? {
+                let part = d.kind() == Kind::Package
+                    && score < 1.0
+                    && rank::unasked_part(&d.name, &d.desc, query);
+                let score = if part {
+                    score * rank::PART_WEIGHT
+                } else {
+                    score
+                };
                 out.push(to_hit(d, score, query));
             }
         }
+        out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        out.truncate(limit);
         Ok(out)
     }
 

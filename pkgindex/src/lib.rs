@@ -27,6 +27,7 @@ pub mod rank;
 pub mod secrets;
 pub mod sparse;
 pub mod vectors;
+pub mod vocab;
 
 use std::path::PathBuf;
 

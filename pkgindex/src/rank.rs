@@ -67,12 +67,72 @@ pub fn fuse_with(
     v
 }
 
+/// Name shapes of packages that are parts of others rather than programs people ask
+/// for — (pattern, the query word that asks for it anyway). Arch's own naming rules.
+const PARTS: &[(&str, &str)] = &[
+    ("lib32-", "32"),
+    ("lib", "lib"),
+    ("python-", "python"),
+    ("perl-", "perl"),
+    ("ruby-", "ruby"),
+    ("haskell-", "haskell"),
+    ("ocaml-", "ocaml"),
+    ("-docs", "doc"),
+    ("-doc", "doc"),
+    ("-data", "data"),
+    ("-common", "common"),
+    ("-headers", "header"),
+];
+
+/// Weight of a package that is a part ([`PARTS`]) when the query does not ask for it.
+pub const PART_WEIGHT: f32 = 0.5;
+
+/// Whether package `name` (described as `desc`) is a library, a language module or a
+/// docs/data split that `query` does not ask for (by a word like "library", "python",
+/// "docs"). A `lib…` name counts only when its description says library
+/// (`libreoffice` is a program).
+pub fn unasked_part(name: &str, desc: &str, query: &str) -> bool {
+    let q = query.to_lowercase();
+    PARTS.iter().any(|(pat, word)| {
+        let shaped = if *pat == "lib" {
+            name.starts_with("lib") && desc.to_lowercase().contains("librar")
+        } else if pat.starts_with('-') {
+            name.ends_with(pat)
+        } else {
+            name.starts_with(pat)
+        };
+        shaped && !q.contains(word)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn l(ids: &[&str]) -> Vec<(String, f32)> {
         ids.iter().map(|i| (i.to_string(), 0.0)).collect()
+    }
+
+    #[test]
+    fn parts_are_known_by_their_names_unless_asked_for() {
+        let lib = "A library for reading PNG images";
+        assert!(unasked_part("libpng", lib, "convert png images"));
+        assert!(!unasked_part("libpng", lib, "png library"));
+        assert!(unasked_part("imagemagick-doc", "docs", "convert images"));
+        assert!(!unasked_part(
+            "imagemagick-doc",
+            "docs",
+            "imagemagick documentation"
+        ));
+        assert!(unasked_part("python-pillow", "imaging", "edit images"));
+        assert!(!unasked_part("python-pillow", "imaging", "python imaging"));
+        assert!(unasked_part("lib32-mesa", "opengl", "opengl"));
+        assert!(!unasked_part("gimp", "image editor", "edit images"));
+        assert!(!unasked_part(
+            "libreoffice-fresh",
+            "office suite",
+            "an office suite"
+        ));
     }
 
     #[test]

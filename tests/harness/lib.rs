@@ -86,8 +86,13 @@ fn shared_index(name: &str, etc: Option<PathBuf>) -> PathBuf {
     let dir = target_profile_dir().join(name);
     let lock = std::fs::File::create(target_profile_dir().join(format!("{name}.lock"))).unwrap();
     lock.lock().unwrap();
-    // config-files.json is written last of the catalogue: its presence means done.
-    if !dir.join("config-files.json").is_file() {
+    // Built (incrementally: only changed documents are embedded again) whenever the
+    // rast binary changed since the last build, so the shared index always holds what
+    // this rast makes of the data.
+    let stamp = dir.join("built-by");
+    let bin = std::fs::metadata(rast_bin()).unwrap();
+    let want = format!("{:?} {}", bin.modified().unwrap(), bin.len());
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(want.as_str()) {
         let d = data().join("arch-2022");
         let dbs: Vec<String> = ["core", "extra", "multilib"]
             .iter()
@@ -102,6 +107,7 @@ fn shared_index(name: &str, etc: Option<PathBuf>) -> PathBuf {
         args.push("--sync-dbs");
         args.extend(dbs.iter().map(String::as_str));
         rast_ok(&args);
+        std::fs::write(&stamp, want).unwrap();
     }
     dir
 }
