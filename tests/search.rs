@@ -47,7 +47,10 @@ fn relevance(idx: &Path, path: &Path) -> (f64, f64) {
         }
     }
     let (hit5, mrr) = (hits as f64 / n as f64, rr / n as f64);
-    eprintln!("{}: hit@5 {hits}/{n} = {hit5:.3}, MRR@10 {mrr:.3}", path.display());
+    eprintln!(
+        "{}: hit@5 {hits}/{n} = {hit5:.3}, MRR@10 {mrr:.3}",
+        path.display()
+    );
     (hit5, mrr)
 }
 
@@ -447,4 +450,57 @@ fn config_search_finds_etc_only() {
         "linux kernel",
     ]);
     assert!(text.starts_with("core/linux "), "{text}");
+}
+
+/// A query seen before is answered from the query cache beside the index without
+/// loading the model at all: with a model folder whose weights are garbage, the cached
+/// query still answers (the same results) and a new one fails.
+#[test]
+fn a_query_seen_before_needs_no_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("mini.db.tar.gz");
+    let idx = tmp.path().join("idx");
+    make_db(
+        &db,
+        &[
+            ("alpha", "1-1", "a tool to read pdf documents"),
+            ("beta", "1-1", "music player"),
+            ("gamma", "1-1", "bittorrent client"),
+        ],
+    );
+    rast_ok(&[
+        "index",
+        "build",
+        "--no-etc",
+        "--index-dir",
+        idx.to_str().unwrap(),
+        "--sync-dbs",
+        db.to_str().unwrap(),
+    ]);
+    let first = search(&idx, &[], "something to play songs");
+    assert_eq!(names(&first)[0], "beta");
+    let real = rast_embeddings::resolve_model_dir(None).unwrap();
+    let broken = tmp.path().join("broken-model");
+    std::fs::create_dir_all(&broken).unwrap();
+    for f in ["config.json", "tokenizer.json"] {
+        std::fs::copy(real.join(f), broken.join(f)).unwrap();
+    }
+    std::fs::write(broken.join("model.safetensors"), b"not a model").unwrap();
+    let m = broken.to_str().unwrap();
+    let again = search(&idx, &["--model-dir", m], "something to play songs");
+    assert_eq!(names(&again), names(&first), "answered from the cache");
+    let out = rast(&[
+        "search",
+        "--index-dir",
+        idx.to_str().unwrap(),
+        "--model-dir",
+        m,
+        "a new query",
+    ]);
+    assert!(!out.status.success(), "a new query needs the model");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("broken-model"),
+        "the error names the model folder: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

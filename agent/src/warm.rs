@@ -46,12 +46,15 @@ impl WarmIndex {
             .map_err(Clone::clone)
     }
 
-    /// Loads the model now and embeds one query so the first real request is warm.
+    /// Loads the model now (the encoder is lazy, and query caches would spare it) and
+    /// runs one search so the first real request is warm.
     pub fn warm_up(&self) -> Result<(), String> {
         let s = self.searcher()?;
+        s.encoder()
+            .embed_one("warm up")
+            .map_err(|e| e.to_string())?;
         s.search("warm up", 1, Some(Kind::Package))
             .map_err(|e| e.to_string())?;
-        s.clear_query_cache();
         Ok(())
     }
 

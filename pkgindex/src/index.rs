@@ -494,6 +494,8 @@ pub struct Searcher {
     vectors: Box<dyn VectorStore>,
     encoder: Encoder,
     cache: std::sync::Mutex<HashMap<String, Vec<f32>>>,
+    /// Query vectors kept across processes ([`crate::query_cache`]).
+    disk: crate::query_cache::QueryCache,
 }
 
 impl Searcher {
@@ -511,6 +513,7 @@ impl Searcher {
         Ok(Searcher {
             bm25,
             vectors,
+            disk: crate::query_cache::QueryCache::new(dir, encoder.dim()),
             encoder,
             cache: Default::default(),
         })
@@ -520,9 +523,11 @@ impl Searcher {
         &self.encoder
     }
 
-    /// Forgets cached query embeddings (benchmarks measure the uncached path).
+    /// Forgets cached query embeddings, in memory and on disk (benchmarks measure the
+    /// uncached path).
     pub fn clear_query_cache(&self) {
         self.cache.lock().expect("cache").clear();
+        self.disk.clear();
     }
 
     /// Embeds a query, remembering the last few hundred.
@@ -530,10 +535,17 @@ impl Searcher {
         if let Some(v) = self.cache.lock().expect("cache").get(q) {
             return Ok(v.clone());
         }
-        let v = self
-            .encoder
-            .embed_one(q)
-            .map_err(|e| Error::Index(e.to_string()))?;
+        let v = match self.disk.get(q) {
+            Some(v) => v,
+            None => {
+                let v = self
+                    .encoder
+                    .embed_one(q)
+                    .map_err(|e| Error::Index(e.to_string()))?;
+                self.disk.put(q, &v);
+                v
+            }
+        };
         let mut c = self.cache.lock().expect("cache");
         if c.len() > 512 {
             c.clear();

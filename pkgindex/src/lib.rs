@@ -23,6 +23,7 @@ pub mod history;
 pub mod index;
 pub mod pacdb;
 pub mod qdrant;
+pub mod query_cache;
 pub mod rank;
 pub mod secrets;
 pub mod sparse;
