@@ -299,6 +299,26 @@ fn tampering_and_wrong_keys_are_caught() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!into.join(&id).exists(), "nothing half-received");
+    // verify --read-data with the wrong identity: not readable, not damaged — and `list`
+    // does not mark the backup broken for it.
+    let out = b.run(&[
+        "backup",
+        "verify",
+        &id,
+        "--read-data",
+        "--to",
+        &b.url,
+        "--identity",
+        wrong.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("NOT READABLE with this identity"), "{text}");
+    assert!(!text.contains("DAMAGED"), "{text}");
+    assert!(
+        !b.ok(&["backup", "list", "--to", &b.url]).contains("BROKEN"),
+        "a wrong key is not a broken chain"
+    );
     // Flip one bit in each stored object in turn: verify and restore both notice.
     let dir = b.fs.dir.path().join("store").join(&id);
     let mut objects: Vec<_> = std::fs::read_dir(&dir)

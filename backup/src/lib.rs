@@ -38,6 +38,9 @@ pub enum Error {
     Store(String),
     #[error("keys: {0}")]
     Keys(String),
+    /// The identity given is not one the backup was sealed to (its data is intact).
+    #[error("keys: {0}")]
+    WrongKey(String),
     #[error("backup {0} not found (see `rast backup list`)")]
     NotFound(String),
     #[error("backup {id} is damaged: {reason}")]

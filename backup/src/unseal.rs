@@ -115,9 +115,11 @@ impl Opener {
         let r = d
             .decrypt(identities.iter().map(|i| i as &dyn age::Identity))
             .map_err(|e| {
-                fail(Error::Keys(format!(
-                    "cannot decrypt: {e} (wrong --identity?)"
-                )))
+                let msg = format!("cannot decrypt: {e} (wrong --identity?)");
+                fail(match e {
+                    age::DecryptError::NoMatchingKeys => Error::WrongKey(msg),
+                    _ => Error::Keys(msg),
+                })
             })?;
         // A chunk that failed half-way left the context inside a frame.
         self.dctx

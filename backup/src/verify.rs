@@ -83,6 +83,10 @@ pub struct Verified {
     pub ok: bool,
     pub problems: Vec<String>,
     pub read_data: bool,
+    /// The identity given is not one the backup was sealed to: its data could not be
+    /// checked (and it is not damaged for that).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wrong_key: bool,
 }
 
 /// Checks backup `id`'s chunks as `reading` says; with `identities`, the chunks read
@@ -106,6 +110,7 @@ pub async fn verify(
         t.list_under(id).await?.into_iter().collect()
     };
     let mut read = 0;
+    let mut wrong_key = false;
     for c in &m.chunks {
         let name = format::chunk_name(id, c.index);
         if !reading.reads(id, c.index) {
@@ -136,6 +141,15 @@ pub async fn verify(
                             problems.push(format!("{name} is not a btrfs send stream"))
                         }
                         Ok(_) => {}
+                        Err(Error::WrongKey(_)) => {
+                            // Every chunk is sealed to the same recipients.
+                            wrong_key = true;
+                            problems.push(
+                                "sealed to other recipients than the given identity: its data was not checked"
+                                    .into(),
+                            );
+                            break;
+                        }
                         Err(e) => problems.push(format!("{name}: {e}")),
                     }
                 }
@@ -150,6 +164,7 @@ pub async fn verify(
         ok: problems.is_empty(),
         problems,
         read_data: identities.is_some(),
+        wrong_key,
     })
 }
 
@@ -199,6 +214,16 @@ pub async fn verify_chain(
             }
         };
         links.push(v);
+    }
+    if links.iter().any(|v| v.wrong_key) {
+        return Ok(ChainVerified {
+            id: id.into(),
+            restorable: false,
+            reason: Some(format!(
+                "{id} cannot be restored with this identity: the chain is sealed to other recipients"
+            )),
+            links,
+        });
     }
     let damaged: Vec<&str> = links
         .iter()

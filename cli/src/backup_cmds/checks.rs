@@ -58,7 +58,8 @@ fn save_findings(cli: &Cli, url: &str, found: &[&Verified]) {
     let mut rec = load_record(cli);
     let now = rast_snapshot::clock::now() as i64;
     let per = rec.entry(url.to_string()).or_default();
-    for v in found {
+    // A wrong identity says nothing about the backup's state: not recorded.
+    for v in found.iter().filter(|v| !v.wrong_key) {
         per.insert(
             v.id.clone(),
             Seen {
@@ -150,7 +151,13 @@ fn print_verified(out: &[ChainVerified], unlisted: &[(String, u64)]) {
             println!(
                 "{}: {} ({} chunks{read}{})",
                 v.id,
-                if v.ok { "ok" } else { "DAMAGED" },
+                if v.ok {
+                    "ok"
+                } else if v.wrong_key {
+                    "NOT READABLE with this identity"
+                } else {
+                    "DAMAGED"
+                },
                 v.chunks,
                 if v.read_data { ", data read" } else { "" }
             );
