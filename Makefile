@@ -6,7 +6,7 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export RAST_TEST_SERVERS ?= $(CARGO_TARGET_DIR)/test-servers
 NEXTEST := $(shell command -v cargo-nextest 2>/dev/null)
 
-.PHONY: all deps test-deps build demo test test-slow test-boot lint fuzz-smoke bench bench-search bench-agent nl-eval intent-model clean-sandbox
+.PHONY: all deps test-deps build demo test test-slow test-boot package-check lint fuzz-smoke bench bench-search bench-agent nl-eval intent-model clean-sandbox
 
 all: build
 
@@ -39,6 +39,10 @@ ifdef NEXTEST
 else
 	$(CARGO) test --workspace --no-fail-fast
 endif
+
+## Build the Arch packages with makepkg, install into a scratch root, check them.
+package-check:
+	packaging/arch/check-package
 
 ## The whole boot matrix in QEMU (BIOS + GRUB, UEFI + systemd-boot, deploy inside the
 ## VM and from outside, failed-boot fallback); `make test` runs the smoke part of it.
