@@ -170,6 +170,21 @@ fn every_sync_database_form_reads_the_same() {
     }
 }
 
+/// `index build --json` of sync database `db` alone (no /etc) into `idx`.
+fn build_index(db: &Path, idx: &Path) -> Value {
+    serde_json::from_str(&rast_ok(&[
+        "--json",
+        "index",
+        "build",
+        "--no-etc",
+        "--index-dir",
+        idx.to_str().unwrap(),
+        "--sync-dbs",
+        db.to_str().unwrap(),
+    ]))
+    .unwrap()
+}
+
 /// A sync database made from `(name, version, desc)` triples.
 fn make_db(path: &Path, pkgs: &[(&str, &str, &str)]) {
     let dir = tempfile::tempdir().unwrap();
@@ -198,19 +213,7 @@ fn rebuilds_embed_only_what_changed() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("mini.db.tar.gz");
     let idx = tmp.path().join("idx");
-    let build = || -> Value {
-        serde_json::from_str(&rast_ok(&[
-            "--json",
-            "index",
-            "build",
-            "--no-etc",
-            "--index-dir",
-            idx.to_str().unwrap(),
-            "--sync-dbs",
-            db.to_str().unwrap(),
-        ]))
-        .unwrap()
-    };
+    let build = || build_index(&db, &idx);
     make_db(
         &db,
         &[
@@ -468,15 +471,7 @@ fn a_query_seen_before_needs_no_model() {
             ("gamma", "1-1", "bittorrent client"),
         ],
     );
-    rast_ok(&[
-        "index",
-        "build",
-        "--no-etc",
-        "--index-dir",
-        idx.to_str().unwrap(),
-        "--sync-dbs",
-        db.to_str().unwrap(),
-    ]);
+    build_index(&db, &idx);
     let first = search(&idx, &[], "something to play songs");
     assert_eq!(names(&first)[0], "beta");
     let real = rast_embeddings::resolve_model_dir(None).unwrap();

@@ -10,7 +10,7 @@
 //! and a secret file never enters it (the walk refuses it in every snapshot).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -44,6 +44,7 @@ fn sort_names(v: &mut [String]) {
 /// /etc's chunks; sets `snapshots` on the `current` documents whose version the
 /// snapshots hold.
 pub fn versions(
+    current_dir: &Path,
     current_chunks: &[Chunk],
     snapshots: &[(String, PathBuf)],
     allow: &[PathBuf],
@@ -57,8 +58,15 @@ pub fn versions(
     let mut holders: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let mut texts: HashMap<(String, String), Vec<Chunk>> = HashMap::new();
     for (name, dir) in snapshots {
-        let (chunks, _) = etcwalk::walk(dir, allow);
-        for (path, cs) in by_path(&chunks) {
+        // The current snapshot's /etc was walked already.
+        let walked;
+        let chunks = if dir == current_dir {
+            current_chunks
+        } else {
+            walked = etcwalk::walk(dir, allow).0;
+            &walked
+        };
+        for (path, cs) in by_path(chunks) {
             let k = (path.to_string(), key(&cs));
             holders.entry(k.clone()).or_default().push(name.clone());
             texts
@@ -117,7 +125,7 @@ mod tests {
             .iter()
             .map(|(n, d)| (n.to_string(), d.path().to_path_buf()))
             .collect();
-        let past = versions(&chunks, &snaps, &[], &mut current);
+        let past = versions(now.path(), &chunks, &snaps, &[], &mut current);
         assert_eq!(
             current[0].snapshots,
             ["1", "10"],
@@ -140,7 +148,7 @@ mod tests {
         );
         // Indexing the same tree again gives the same ids (nothing re-embedded).
         let mut again: Vec<Doc> = chunks.iter().map(Doc::config).collect();
-        let past2 = versions(&chunks, &snaps, &[], &mut again);
+        let past2 = versions(now.path(), &chunks, &snaps, &[], &mut again);
         let ids = |v: &[Doc]| v.iter().map(|d| d.id.clone()).collect::<Vec<_>>();
         assert_eq!(ids(&past), ids(&past2));
     }

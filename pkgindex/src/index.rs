@@ -158,6 +158,7 @@ pub fn collect(src: &Sources) -> Result<(Vec<Doc>, WalkReport)> {
         let mut current: Vec<Doc> = chunks.iter().map(Doc::config).collect();
         if !src.history.is_empty() {
             docs.extend(history::versions(
+                etc,
                 &chunks,
                 &src.history,
                 &src.allow,
