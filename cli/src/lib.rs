@@ -20,6 +20,7 @@ mod backup_cmds;
 mod commands;
 mod config;
 mod config_check;
+mod config_manpage;
 mod etc_cmds;
 mod index_cmds;
 mod manual_cmds;
@@ -57,6 +58,15 @@ fn init_tracing(daemon: bool) {
 
 /// The `rast` program: parse, dispatch, render the error once.
 pub fn main() -> ExitCode {
+    // One binary, two programs: the package installs /usr/bin/rast-agent as a symlink to
+    // rast (one 36 MB file and one link step instead of two), so the name decides.
+    let called_as_agent = std::env::args_os()
+        .next()
+        .map(|a0| std::path::Path::new(&a0).file_name() == Some("rast-agent".as_ref()))
+        .unwrap_or(false);
+    if called_as_agent {
+        return agent_main();
+    }
     run(std::env::args().collect())
 }
 

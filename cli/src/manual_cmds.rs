@@ -1,6 +1,7 @@
 //! `rast completions SHELL` and `rast manpages --dir DIR`: shell completions
 //! (clap_complete) and man pages (clap_mangen) generated from the clap grammar, so
-//! they can never disagree with `--help`. Packaging runs both at build time.
+//! they can never disagree with `--help`, and rast.toml(5) from docs/config.md
+//! (config_manpage.rs). Packaging runs both at build time.
 
 use std::io::Write;
 use std::path::Path;
@@ -36,8 +37,8 @@ fn write_page(dir: &Path, name: &str, cmd: clap::Command) -> Result<()> {
     std::fs::write(&path, out).with_context(|| format!("writing {}", path.display()))
 }
 
-/// Writes rast.8, rast-COMMAND.8 for every command and rast-agent.8 into `dir`;
-/// prints the pages written.
+/// Writes rast.8, rast-COMMAND.8 for every command, rast-agent.8 and rast.toml.5
+/// (from docs/config.md) into `dir`; prints the pages written.
 pub fn manpages(dir: &Path) -> Result<ExitCode> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let cli = Cli::command();
@@ -54,6 +55,10 @@ pub fn manpages(dir: &Path) -> Result<ExitCode> {
         write_page(dir, &format!("rast-{name}"), sub.clone())?;
         n += 1;
     }
+    let config = dir.join("rast.toml.5");
+    std::fs::write(&config, crate::config_manpage::render())
+        .with_context(|| format!("writing {}", config.display()))?;
+    n += 1;
     println!("{n} man pages written to {}", dir.display());
     Ok(ExitCode::SUCCESS)
 }
