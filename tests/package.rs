@@ -2,7 +2,9 @@
 //! makepkg from a clean clone as a mapped unprivileged user, pacman into a scratch root,
 //! then the file list, `rast --version`, `man -l`, and `bash -n` / `zsh -n` / `fish -n`
 //! of the completions. A release build from nothing is ~15 minutes on 2 cores, so this is
-//! in `make test-slow` (ignored here), reusing `$CARGO_TARGET_DIR/package-build`.
+//! ignored in the parallel suite (it would hold both cores while the other tests run);
+//! CI runs the same script once after the suite (`make package-check` in `.ci/run`), and
+//! `make test-slow` runs this test, reusing `$CARGO_TARGET_DIR/package-build`.
 
 use std::process::Command;
 
