@@ -18,6 +18,7 @@
 //! 90 MB of weights and a 700 kB tokenizer). A folder that cannot be loaded fails at
 //! that first use with the same error.
 
+pub mod quantized;
 mod resolve;
 
 use std::path::{Path, PathBuf};
@@ -106,19 +107,7 @@ impl Encoder {
     }
 
     fn load_weights(dir: &Path, config: &Config) -> Result<Loaded> {
-        let load_err = |reason: String| Error::Load {
-            path: dir.to_path_buf(),
-            reason,
-        };
-        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
-            .map_err(|e| load_err(e.to_string()))?;
-        tokenizer.with_padding(None);
-        tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: MAX_TOKENS,
-                ..Default::default()
-            }))
-            .map_err(|e| load_err(e.to_string()))?;
+        let tokenizer = load_tokenizer(dir)?;
         let device = Device::Cpu;
         // SAFETY: the weights file is not modified while mapped (it is ours, read-only).
         let vb = unsafe {
@@ -134,6 +123,11 @@ impl Encoder {
             tokenizer,
             device,
         })
+    }
+
+    /// The model folder.
+    pub fn model_dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Embedding width (384 for MiniLM).
@@ -222,6 +216,24 @@ impl Encoder {
         }
         Ok(out)
     }
+}
+
+/// The model's tokenizer, with its shipped padding off and truncation at [`MAX_TOKENS`].
+fn load_tokenizer(dir: &Path) -> Result<Tokenizer> {
+    let load_err = |reason: String| Error::Load {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    let mut tokenizer =
+        Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| load_err(e.to_string()))?;
+    tokenizer.with_padding(None);
+    tokenizer
+        .with_truncation(Some(TruncationParams {
+            max_length: MAX_TOKENS,
+            ..Default::default()
+        }))
+        .map_err(|e| load_err(e.to_string()))?;
+    Ok(tokenizer)
 }
 
 /// Cosine similarity of two unit vectors (their dot product).

@@ -24,6 +24,7 @@ pub struct Fields {
     pub provides: Field,
     pub desc: Field,
     pub extra: Field,
+    pub upstream: Field,
     pub path: Field,
     pub text: Field,
     pub repo: Field,
@@ -60,6 +61,7 @@ fn schema() -> (Schema, Fields) {
         provides: b.add_text_field("provides", STRING),
         desc: b.add_text_field("desc", english(true)),
         extra: b.add_text_field("extra", TEXT),
+        upstream: b.add_text_field("upstream", english(false)),
         path: b.add_text_field("path", TEXT),
         text: b.add_text_field("text", english(true)),
         repo: b.add_text_field("repo", STORED),
@@ -120,6 +122,7 @@ impl Bm25 {
             f.name => d.name.clone(),
             f.desc => d.desc.clone(),
             f.extra => d.extra.clone(),
+            f.upstream => d.upstream.clone(),
             f.text => d.text.clone(),
             f.repo => d.repo.clone(),
             f.version => d.version.clone(),
@@ -184,9 +187,10 @@ impl Bm25 {
     ) -> Result<Vec<(String, f32)>> {
         let f = self.f;
         let mut qp =
-            QueryParser::for_index(&self.index, vec![f.name, f.desc, f.extra, f.path, f.text]);
+            QueryParser::for_index(&self.index, vec![f.name, f.desc, f.extra, f.upstream, f.path, f.text]);
         qp.set_field_boost(f.name, 3.0);
         qp.set_field_boost(f.extra, 0.5);
+        qp.set_field_boost(f.upstream, std::env::var("RAST_XP_UP").ok().and_then(|v| v.parse().ok()).unwrap_or(0.5));
         if all_words {
             qp.set_conjunction_by_default();
         }

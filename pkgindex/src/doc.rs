@@ -97,6 +97,10 @@ pub struct Doc {
     /// ([`crate::vocab`]); in the embedding text and BM25's `extra`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expansions: Vec<String>,
+    /// Packages: what Debian says about the same software ([`crate::upstream`]); in
+    /// BM25's `upstream` field and the embedding text.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub upstream: String,
 }
 
 fn strip_constraint(dep: &str) -> String {
@@ -167,6 +171,9 @@ impl Doc {
         if !d.expansions.is_empty() {
             d.extra = format!("{} {}", d.extra, d.expansions.join(" "));
         }
+        d.upstream = crate::upstream::words(&p.name, &p.url)
+            .unwrap_or_default()
+            .to_string();
         d.hash = d.compute_hash();
         d
     }
@@ -206,15 +213,17 @@ impl Doc {
     /// The text the embedding model sees.
     pub fn embed_text(&self) -> String {
         match self.kind() {
-            Kind::Package if self.expansions.is_empty() => {
-                format!("{}: {}", self.name.replace(['-', '_'], " "), self.desc)
+            Kind::Package => {
+                let mut t = format!("{}: {}", self.name.replace(['-', '_'], " "), self.desc);
+                if !self.expansions.is_empty() {
+                    t.push_str(&format!(" ({})", self.expansions.join("; ")));
+                }
+                if !self.upstream.is_empty() && std::env::var_os("RAST_XP_NO_UPSTREAM_EMBED").is_none() {
+                    t.push_str(". ");
+                    t.push_str(&self.upstream);
+                }
+                t
             }
-            Kind::Package => format!(
-                "{}: {} ({})",
-                self.name.replace(['-', '_'], " "),
-                self.desc,
-                self.expansions.join("; ")
-            ),
             Kind::Config | Kind::History => {
                 let sec = if self.section.is_empty() {
                     String::new()
@@ -244,6 +253,7 @@ impl Doc {
             &self.extra,
             &self.section,
             &self.text,
+            &self.upstream,
         ] {
             h.update(part.as_bytes());
             h.update([0]);

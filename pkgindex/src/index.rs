@@ -104,8 +104,9 @@ pub enum Progress {
     Embedded { done: usize, total: usize },
 }
 
-/// The state format; 2 added the BM25 `snapshots` field (configuration history).
-const STATE_VERSION: u32 = 2;
+/// The state format; 2 added the BM25 `snapshots` field (configuration history), 3 the
+/// `upstream` field (Debian's words for the same software).
+const STATE_VERSION: u32 = 3;
 
 fn state_path(dir: &Path) -> PathBuf {
     dir.join("state.json")
@@ -307,6 +308,12 @@ pub fn build(
     }
     w.commit().map_err(|e| Error::Index(e.to_string()))?;
     drop(w);
+    // The 8-bit copy of the model that cold queries use; without it they use the f32
+    // model (slower, same answers), so a failure here is a warning, not an error.
+    let copy = dir.join(rast_embeddings::quantized::FILE_NAME);
+    if let Err(e) = rast_embeddings::quantized::write_if_stale(enc.model_dir(), &copy) {
+        tracing::warn!("query encoder copy not written ({e}); queries use the full model");
+    }
     state.version = STATE_VERSION;
     state.model = rast_embeddings::MODEL_NAME.into();
     state.dim = enc.dim();
@@ -497,6 +504,10 @@ pub struct Searcher {
     cache: std::sync::Mutex<HashMap<String, Vec<f32>>>,
     /// Query vectors kept across processes ([`crate::query_cache`]).
     disk: crate::query_cache::QueryCache,
+    /// The 8-bit query encoder beside the index, opened on the first query to embed
+    /// (None: missing or made from another model — the f32 encoder answers).
+    query_model: std::sync::OnceLock<Option<rast_embeddings::quantized::QueryEncoder>>,
+    dir: PathBuf,
 }
 
 impl Searcher {
@@ -517,6 +528,8 @@ impl Searcher {
             disk: crate::query_cache::QueryCache::new(dir, encoder.dim()),
             encoder,
             cache: Default::default(),
+            query_model: Default::default(),
+            dir: dir.to_path_buf(),
         })
     }
 
@@ -531,7 +544,23 @@ impl Searcher {
         self.disk.clear();
     }
 
-    /// Embeds a query, remembering the last few hundred.
+    /// The 8-bit query encoder, if the index has a current one.
+    fn query_model(&self) -> Option<&rast_embeddings::quantized::QueryEncoder> {
+        self.query_model
+            .get_or_init(|| {
+                let file = self.dir.join(rast_embeddings::quantized::FILE_NAME);
+                if !file.exists() {
+                    return None;
+                }
+                rast_embeddings::quantized::QueryEncoder::open(self.encoder.model_dir(), &file)
+                    .map_err(|e| tracing::debug!("8-bit query encoder not used: {e}"))
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Embeds a query (with the 8-bit encoder when the index has one), remembering the
+    /// last few hundred.
     pub fn embed_query(&self, q: &str) -> Result<Vec<f32>> {
         if let Some(v) = self.cache.lock().expect("cache").get(q) {
             return Ok(v.clone());
@@ -539,10 +568,11 @@ impl Searcher {
         let v = match self.disk.get(q) {
             Some(v) => v,
             None => {
-                let v = self
-                    .encoder
-                    .embed_one(q)
-                    .map_err(|e| Error::Index(e.to_string()))?;
+                let v = match self.query_model() {
+                    Some(m) => m.embed(q),
+                    None => self.encoder.embed_one(q),
+                }
+                .map_err(|e| Error::Index(e.to_string()))?;
                 self.disk.put(q, &v);
                 v
             }

@@ -27,6 +27,7 @@ pub mod query_cache;
 pub mod rank;
 pub mod secrets;
 pub mod sparse;
+pub mod upstream;
 pub mod vectors;
 pub mod vocab;
 
