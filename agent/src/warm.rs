@@ -46,13 +46,12 @@ impl WarmIndex {
             .map_err(Clone::clone)
     }
 
-    /// Loads the model now (the encoder is lazy, and query caches would spare it) and
-    /// runs one search so the first real request is warm.
+    /// Loads the query encoder now (the 8-bit copy beside the index, else the model:
+    /// both are lazy, and query caches would spare them) and runs one search so the
+    /// first real request is warm.
     pub fn warm_up(&self) -> Result<(), String> {
         let s = self.searcher()?;
-        s.encoder()
-            .embed_one("warm up")
-            .map_err(|e| e.to_string())?;
+        s.warm_up().map_err(|e| e.to_string())?;
         s.search("warm up", 1, Some(Kind::Package))
             .map_err(|e| e.to_string())?;
         Ok(())

@@ -218,6 +218,22 @@ impl Encoder {
     }
 }
 
+/// Makes glibc keep freed memory for reuse instead of handing every large block back to
+/// the kernel. A forward pass allocates and frees dozens of tensors of a few MB; by
+/// default each is a fresh `mmap` (glibc's threshold is 128 KiB), so the kernel faults
+/// in and zeroes its pages every time — measured at a fifth of an index build's time
+/// (63 → 79 docs/s on Arch's 3,568 packages). Call it in processes that embed many
+/// texts (an index build); the cost is that the process keeps its peak heap until it
+/// exits. A no-op off glibc.
+pub fn reuse_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator thresholds; it is safe to call at any time.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
+    }
+}
+
 /// The model's tokenizer, with its shipped padding off and truncation at [`MAX_TOKENS`].
 fn load_tokenizer(dir: &Path) -> Result<Tokenizer> {
     let load_err = |reason: String| Error::Load {

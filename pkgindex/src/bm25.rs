@@ -186,11 +186,13 @@ impl Bm25 {
         all_words: bool,
     ) -> Result<Vec<(String, f32)>> {
         let f = self.f;
-        let mut qp =
-            QueryParser::for_index(&self.index, vec![f.name, f.desc, f.extra, f.upstream, f.path, f.text]);
+        let mut qp = QueryParser::for_index(
+            &self.index,
+            vec![f.name, f.desc, f.extra, f.upstream, f.path, f.text],
+        );
         qp.set_field_boost(f.name, 3.0);
         qp.set_field_boost(f.extra, 0.5);
-        qp.set_field_boost(f.upstream, std::env::var("RAST_XP_UP").ok().and_then(|v| v.parse().ok()).unwrap_or(0.5));
+        qp.set_field_boost(f.upstream, 0.5);
         if all_words {
             qp.set_conjunction_by_default();
         }

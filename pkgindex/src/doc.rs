@@ -218,7 +218,7 @@ impl Doc {
                 if !self.expansions.is_empty() {
                     t.push_str(&format!(" ({})", self.expansions.join("; ")));
                 }
-                if !self.upstream.is_empty() && std::env::var_os("RAST_XP_NO_UPSTREAM_EMBED").is_none() {
+                if !self.upstream.is_empty() {
                     t.push_str(". ");
                     t.push_str(&self.upstream);
                 }
