@@ -962,3 +962,63 @@ fn verify_subsets_and_list_marks_broken_chains() {
         "{listed}"
     );
 }
+
+/// `config check --online` contacts what the file names, read-only: the real S3 server
+/// answers with the right key; a wrong secret and a Qdrant nobody listens for are
+/// problems keyed and lined like the offline ones (exit 1); nothing is written.
+#[test]
+fn config_check_online_reaches_the_target_and_names_what_it_cannot() {
+    let remote = rast_e2e::servers::Remote::start(Kind::S3);
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("rast.toml");
+    let check = |text: &str, env: &[(&str, &str)]| {
+        std::fs::write(&cfg, text).unwrap();
+        let mut c = Command::new(rast_e2e::rast_bin());
+        c.args(["config", "check", "--online", cfg.to_str().unwrap()]);
+        remote.apply(&mut c);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = c.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let good = format!("{}target = \"{}\"\n", remote.config, remote.url);
+    let (code, text) = check(&good, &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("[backup] target reachable"), "{text}");
+    fn files(d: &std::path::Path) -> usize {
+        std::fs::read_dir(d).map_or(0, |rd| {
+            rd.flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        files(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+    }
+    let listed = files(remote.dir.path());
+
+    let (code, text) = check(&good, &[("AWS_SECRET_ACCESS_KEY", "not-the-secret")]);
+    assert_eq!(code, Some(1), "{text}");
+    let line = good.lines().position(|l| l.starts_with("target")).unwrap() + 1;
+    assert!(
+        text.contains(&format!(":{line}: [backup] target unreachable")),
+        "{text}"
+    );
+
+    let qdrant = format!("{good}\n[index]\nbackend = \"qdrant\"\nurl = \"http://127.0.0.1:1\"\n");
+    let (code, text) = check(&qdrant, &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("[backup] target reachable"), "{text}");
+    assert!(
+        text.contains("[index] url unreachable") && text.contains("127.0.0.1:1"),
+        "{text}"
+    );
+    assert_eq!(files(remote.dir.path()), listed, "the probe wrote nothing");
+}

@@ -610,6 +610,10 @@ pub enum ConfigCommand {
         /// The file [default: RAST_CONFIG, else /etc/rast/rast.toml].
         #[arg(value_name = "FILE")]
         file: Option<PathBuf>,
+        /// Also contact what the file names, read-only: list the backup target, ask the
+        /// Qdrant server for its health and collection. Unreachable is a problem.
+        #[arg(long)]
+        online: bool,
     },
     /// The versions of an /etc file along the snapshot tree: which snapshots hold
     /// which version (content hash), when each was made, and where the file was

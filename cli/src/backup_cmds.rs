@@ -16,7 +16,7 @@ use rast_backup::engine::{self, CreateParams};
 use rast_backup::format::Source;
 use rast_backup::retention::Policy;
 use rast_backup::schedule::Schedule;
-use rast_backup::store::{Target, TargetOptions};
+use rast_backup::store::Target;
 use rast_backup::verify::Reading;
 use rast_snapshot::{btrfs, Part, SnapId};
 use serde_json::json;
@@ -35,19 +35,7 @@ fn target(t: &BackupTarget, cfg: &BackupConfig) -> Result<Target> {
         .clone()
         .or_else(|| cfg.target.clone())
         .context("no backup target: pass --to URL or set [backup] target in rast.toml")?;
-    let o = TargetOptions {
-        endpoint: cfg.endpoint.clone(),
-        region: cfg.region.clone(),
-        allow_http: cfg.allow_http,
-        max_retries: cfg.max_retries,
-        retry_timeout: cfg
-            .retry_timeout
-            .as_deref()
-            .map(humantime::parse_duration)
-            .transpose()
-            .context("[backup] retry_timeout")?,
-    };
-    Ok(Target::open(&url, &o)?)
+    Ok(Target::open(&url, &cfg.target_options()?)?)
 }
 
 fn identity(flag: &Option<PathBuf>, cfg: &BackupConfig) -> Result<Vec<age::x25519::Identity>> {

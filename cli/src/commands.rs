@@ -197,8 +197,8 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode> {
         Command::Backup(cmd) => return backup_cmds::backup(cli, cmd),
         Command::Agent(cmd) => return agent_cmds::agent(cli, cmd),
         Command::Search(a) => return index_cmds::search(cli, a, None),
-        Command::Config(crate::args::ConfigCommand::Check { file }) => {
-            return crate::config_check::check(cli, file.as_deref())
+        Command::Config(crate::args::ConfigCommand::Check { file, online }) => {
+            return crate::config_check::check(cli, file.as_deref(), *online)
         }
         Command::Config(
             c @ (ConfigCommand::Log { .. }

@@ -113,6 +113,32 @@ pub struct IndexConfig {
     pub allow: Vec<PathBuf>,
 }
 
+impl BackupConfig {
+    /// How to reach the target (endpoint, region, retries) as the backup commands do.
+    pub fn target_options(&self) -> Result<rast_backup::store::TargetOptions> {
+        Ok(rast_backup::store::TargetOptions {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            allow_http: self.allow_http,
+            max_retries: self.max_retries,
+            retry_timeout: self
+                .retry_timeout
+                .as_deref()
+                .map(humantime::parse_duration)
+                .transpose()
+                .context("[backup] retry_timeout")?,
+        })
+    }
+}
+
+impl IndexConfig {
+    /// Qdrant's API key, from the variable `api_key_env` names (QDRANT_API_KEY).
+    pub fn api_key(&self) -> Option<String> {
+        let var = self.api_key_env.as_deref().unwrap_or("QDRANT_API_KEY");
+        std::env::var(var).ok()
+    }
+}
+
 /// The config file to read.
 pub fn path() -> PathBuf {
     std::env::var_os("RAST_CONFIG")

@@ -3,7 +3,7 @@
 //! use, with the file's line; then each value is checked the way the command that
 //! reads it would (durations, URLs, the index backend and host name, the backup
 //! schedule, retention policy, recipients, the identity file). Nothing is contacted
-//! over the network.
+//! over the network unless `--online` asks (config_online.rs).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -185,15 +185,15 @@ pub fn problems(cfg: &Config, text: &str) -> Vec<Problem> {
     out
 }
 
-/// `rast config check [FILE]`.
-pub fn check(cli: &Cli, file: Option<&Path>) -> Result<ExitCode> {
+/// `rast config check [FILE] [--online]`.
+pub fn check(cli: &Cli, file: Option<&Path>, online: bool) -> Result<ExitCode> {
     let path = file.map(Path::to_path_buf).unwrap_or_else(config::path);
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && file.is_none() => String::new(),
         Err(e) => anyhow::bail!("reading {}: {e}", path.display()),
     };
-    let (cfg, problems) = match toml::from_str::<Config>(&text) {
+    let (cfg, mut problems) = match toml::from_str::<Config>(&text) {
         Ok(cfg) => {
             let p = problems(&cfg, &text);
             (Some(cfg), p)
@@ -213,14 +213,25 @@ pub fn check(cli: &Cli, file: Option<&Path>) -> Result<ExitCode> {
             )
         }
     };
+    // Only a file that parsed and whose values are good is worth contacting services for.
+    let mut reached = Vec::new();
+    if let (true, Some(c), true) = (online, &cfg, problems.is_empty()) {
+        let (ok, bad) = crate::config_online::probe(c, &|s, k| line_of(&text, s, k));
+        reached = ok;
+        problems.extend(bad);
+    }
     if cli.json {
         print_json(&json!({
             "file": path,
             "ok": problems.is_empty(),
             "problems": problems,
+            "reached": reached,
             "effective": cfg,
         }));
     } else {
+        for r in &reached {
+            println!("{}: {} reachable: {}", path.display(), r.key, r.what);
+        }
         for p in &problems {
             let at = p.line.map(|l| format!(":{l}")).unwrap_or_default();
             let key = if p.key.is_empty() {

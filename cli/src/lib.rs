@@ -21,6 +21,7 @@ mod commands;
 mod config;
 mod config_check;
 mod config_manpage;
+mod config_online;
 mod etc_cmds;
 mod index_cmds;
 mod manual_cmds;

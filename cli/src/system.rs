@@ -109,11 +109,6 @@ pub fn backend(cfg: &config::Config, sys: &System) -> Result<Backend> {
                 .url
                 .clone()
                 .context("[index] backend = \"qdrant\" needs url = \"http://HOST:6334\"")?;
-            let key_env = cfg
-                .index
-                .api_key_env
-                .clone()
-                .unwrap_or_else(|| "QDRANT_API_KEY".into());
             let host = host_name(cfg, sys)?;
             Ok(Backend::Qdrant(QdrantConfig {
                 url,
@@ -122,7 +117,7 @@ pub fn backend(cfg: &config::Config, sys: &System) -> Result<Backend> {
                     .collection
                     .clone()
                     .unwrap_or_else(|| "rast".into()),
-                api_key: std::env::var(&key_env).ok(),
+                api_key: cfg.index.api_key(),
                 host,
                 snapshot: sys.snapshot.clone().unwrap_or_default(),
             }))

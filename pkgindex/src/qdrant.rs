@@ -112,6 +112,42 @@ fn payload(cfg: &QdrantConfig, d: &Doc, build: &str) -> Payload {
     .expect("a JSON object")
 }
 
+/// What a read-only probe of a Qdrant server found (`rast config check --online`).
+#[derive(Debug, serde::Serialize)]
+pub struct Probe {
+    pub version: String,
+    pub collection_exists: bool,
+}
+
+/// Asks the server at `url` for its health and whether `collection` exists; creates
+/// nothing. Fails (naming the URL) when it cannot be reached or refuses the key.
+pub fn probe(url: &str, api_key: Option<&str>, collection: &str) -> Result<Probe> {
+    let err = |e: &dyn std::fmt::Display| Error::Index(format!("qdrant at {url}: {e}"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| err(&e))?;
+    let mut b = Qdrant::from_url(url)
+        .timeout(std::time::Duration::from_secs(5))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .skip_compatibility_check();
+    if let Some(k) = api_key {
+        b = b.api_key(k.to_string());
+    }
+    let client = b.build().map_err(|e| err(&e))?;
+    rt.block_on(async {
+        let health = client.health_check().await.map_err(|e| err(&e))?;
+        let exists = client
+            .collection_exists(collection)
+            .await
+            .map_err(|e| err(&e))?;
+        Ok(Probe {
+            version: health.version,
+            collection_exists: exists,
+        })
+    })
+}
+
 impl QdrantStore {
     fn err(&self, e: impl std::fmt::Display) -> Error {
         Error::Index(format!("qdrant at {}: {e}", self.cfg.url))
