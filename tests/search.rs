@@ -455,14 +455,11 @@ fn config_search_finds_etc_only() {
     assert!(text.starts_with("core/linux "), "{text}");
 }
 
-/// A query seen before is answered from the query cache beside the index without
-/// loading the model at all: with a model folder whose weights are garbage, the cached
-/// query still answers (the same results) and a new one fails.
-#[test]
-fn a_query_seen_before_needs_no_model() {
-    let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("mini.db.tar.gz");
-    let idx = tmp.path().join("idx");
+/// A sync DB of three packages (alpha: pdf, beta: music, gamma: bittorrent) in `dir`
+/// and its index; returns (db, index dir).
+fn three_package_index(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let db = dir.join("mini.db.tar.gz");
+    let idx = dir.join("idx");
     make_db(
         &db,
         &[
@@ -472,6 +469,16 @@ fn a_query_seen_before_needs_no_model() {
         ],
     );
     build_index(&db, &idx);
+    (db, idx)
+}
+
+/// A query seen before is answered from the query cache beside the index without
+/// loading the model at all: with a model folder whose weights are garbage, the cached
+/// query still answers (the same results) and a new one fails.
+#[test]
+fn a_query_seen_before_needs_no_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_db, idx) = three_package_index(tmp.path());
     let first = search(&idx, &[], "something to play songs");
     assert_eq!(names(&first)[0], "beta");
     let real = rast_embeddings::resolve_model_dir(None).unwrap();
@@ -506,17 +513,7 @@ fn a_query_seen_before_needs_no_model() {
 #[test]
 fn new_queries_use_the_8bit_copy_beside_the_index() {
     let tmp = tempfile::tempdir().unwrap();
-    let db = tmp.path().join("mini.db.tar.gz");
-    let idx = tmp.path().join("idx");
-    make_db(
-        &db,
-        &[
-            ("alpha", "1-1", "a tool to read pdf documents"),
-            ("beta", "1-1", "music player"),
-            ("gamma", "1-1", "bittorrent client"),
-        ],
-    );
-    build_index(&db, &idx);
+    let (db, idx) = three_package_index(tmp.path());
     let copy = idx.join("query-encoder.gguf");
     let size = std::fs::metadata(&copy)
         .expect("the build wrote the copy")
