@@ -153,6 +153,26 @@ pub fn write_if_stale(model_dir: &Path, file: &Path, samples: &[&str]) -> Result
         return Ok(false);
     }
     let source = source_id(model_dir)?;
+    // The forward pass below is BERT's with erf GELU, absolute positions and eps 1e-12
+    // (MiniLM's config); another architecture gets no copy and queries use the model.
+    let config_path = model_dir.join("config.json");
+    let config: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&config_path).map_err(|e| load_err(&config_path, e))?,
+    )
+    .map_err(|e| load_err(&config_path, e))?;
+    let supported = config["model_type"] == "bert"
+        && config["hidden_act"] == "gelu"
+        && config["layer_norm_eps"].as_f64() == Some(1e-12)
+        && matches!(
+            config["position_embedding_type"].as_str(),
+            None | Some("absolute")
+        );
+    if !supported {
+        return Err(load_err(
+            &config_path,
+            "the 8-bit query encoder supports BERT with erf GELU only",
+        ));
+    }
     let weights = model_dir.join("model.safetensors");
     let tensors = candle_core::safetensors::load(&weights, &Device::Cpu)?;
     let mut quantized: Vec<(String, QTensor)> = Vec::new();

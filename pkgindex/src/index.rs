@@ -314,10 +314,15 @@ pub fn build(
     // The 8-bit copy of the model that cold queries use; without it they use the f32
     // model (slower, same answers), so a failure here is a warning, not an error.
     let copy = dir.join(rast_embeddings::quantized::FILE_NAME);
-    let samples: Vec<String> = docs.iter().take(2000).map(Doc::embed_text).collect();
-    let samples: Vec<&str> = samples.iter().map(String::as_str).collect();
-    if let Err(e) = rast_embeddings::quantized::write_if_stale(enc.model_dir(), &copy, &samples) {
-        tracing::warn!("query encoder copy not written ({e}); queries use the full model");
+    if !rast_embeddings::quantized::is_current(enc.model_dir(), &copy) {
+        // Indexed texts join the probes that decide whether the tokenizer built in code
+        // may replace tokenizer.json for queries.
+        let samples: Vec<String> = docs.iter().take(2000).map(Doc::embed_text).collect();
+        let samples: Vec<&str> = samples.iter().map(String::as_str).collect();
+        if let Err(e) = rast_embeddings::quantized::write_if_stale(enc.model_dir(), &copy, &samples)
+        {
+            tracing::warn!("query encoder copy not written ({e}); queries use the full model");
+        }
     }
     state.version = STATE_VERSION;
     state.model = rast_embeddings::MODEL_NAME.into();
@@ -575,8 +580,7 @@ impl Searcher {
     }
 
     /// Embeds a query (with the 8-bit encoder when the index has one and the full model
-    /// is not loaded), remembering the
-    /// last few hundred.
+    /// is not loaded), remembering the last few hundred.
     pub fn embed_query(&self, q: &str) -> Result<Vec<f32>> {
         if let Some(v) = self.cache.lock().expect("cache").get(q) {
             return Ok(v.clone());
