@@ -89,9 +89,7 @@ fn quantized_queries_match_the_f32_model() {
     let err = QueryEncoder::open(&other, &file).err().expect("refused");
     assert!(err.to_string().contains("another model"), "{err}");
     // And no copy is made of an architecture the forward pass does not implement.
-    let err = quantized::write_if_stale(&other, &tmp.join("other.gguf"), &[])
-        .err()
-        .expect("refused");
+    let err = quantized::write_if_stale(&other, &tmp.join("other.gguf"), &[]).expect_err("refused");
     assert!(err.to_string().contains("supports BERT"), "{err}");
     assert!(!tmp.join("other.gguf").exists());
     std::fs::remove_dir_all(&tmp).unwrap();
