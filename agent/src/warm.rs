@@ -46,9 +46,9 @@ impl WarmIndex {
             .map_err(Clone::clone)
     }
 
-    /// Loads the full model now (the encoder is lazy, and query caches would spare it;
-    /// warm, it embeds a query faster than the 8-bit copy cold processes use) and runs
-    /// one search so the first real request is warm.
+    /// Loads the query encoder now (the 8-bit copy beside the index, else the model:
+    /// both are lazy, and query caches would spare them) and runs one search so the
+    /// first real request is warm.
     pub fn warm_up(&self) -> Result<(), String> {
         let s = self.searcher()?;
         s.warm_up().map_err(|e| e.to_string())?;

@@ -25,7 +25,7 @@ fn main() {
                 .to_string()
         })
         .collect();
-    s.warm_up().unwrap(); // as rast-agent does: the full model, loaded
+    s.warm_up().unwrap(); // as rast-agent does
     s.search("warm up", 10, None).unwrap();
     let mut times = Vec::new();
     for _ in 0..rounds {
