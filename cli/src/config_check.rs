@@ -216,9 +216,13 @@ pub fn check(cli: &Cli, file: Option<&Path>, online: bool) -> Result<ExitCode> {
     // Only a file that parsed and whose values are good is worth contacting services for.
     let mut reached = Vec::new();
     if let (true, Some(c), true) = (online, &cfg, problems.is_empty()) {
-        let (ok, bad) = crate::config_online::probe(c, &|s, k| line_of(&text, s, k));
+        let (ok, bad) = crate::config_online::probe(c);
         reached = ok;
-        problems.extend(bad);
+        problems.extend(bad.into_iter().map(|u| Problem {
+            key: format!("[{}] {}", u.section, u.key),
+            line: line_of(&text, u.section, u.key),
+            message: u.message,
+        }));
     }
     if cli.json {
         print_json(&json!({

@@ -2,16 +2,14 @@
 //! the file configures is contacted, read-only: the backup target is listed under a
 //! prefix nothing uses (auth, bucket and network in one request; nothing written) and
 //! the Qdrant server is asked for its health and whether the collection exists
-//! (created by the first `index build`, never here). Each finding is a
-//! [`crate::config_check::Problem`] keyed and lined like the offline checks, or a
-//! line of what answered.
+//! (created by the first `index build`, never here). Each finding is what answered or
+//! what did not, by `[section] key`; config_check.rs adds the file's line.
 
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::config_check::Problem;
 
 /// What answered.
 #[derive(Debug, Serialize)]
@@ -20,20 +18,24 @@ pub struct Reached {
     pub what: String,
 }
 
-/// Probes every service `cfg` names; `line` finds a key's line in the file.
-pub fn probe(
-    cfg: &Config,
-    line: &dyn Fn(&str, &str) -> Option<usize>,
-) -> (Vec<Reached>, Vec<Problem>) {
+/// What did not: the section and key that name it, and why.
+pub struct Unreachable {
+    pub section: &'static str,
+    pub key: &'static str,
+    pub message: String,
+}
+
+/// Probes every service `cfg` names.
+pub fn probe(cfg: &Config) -> (Vec<Reached>, Vec<Unreachable>) {
     let (mut ok, mut bad) = (Vec::new(), Vec::new());
-    let mut found = |section: &str, key: &str, r: Result<String, String>| match r {
+    let mut found = |section: &'static str, key: &'static str, r: Result<String, String>| match r {
         Ok(what) => ok.push(Reached {
             key: format!("[{section}] {key}"),
             what,
         }),
-        Err(message) => bad.push(Problem {
-            key: format!("[{section}] {key}"),
-            line: line(section, key),
+        Err(message) => bad.push(Unreachable {
+            section,
+            key,
             message,
         }),
     };

@@ -18,38 +18,25 @@
 //! 90 MB of weights and a 700 kB tokenizer). A folder that cannot be loaded fails at
 //! that first use with the same error.
 
+mod error;
 pub mod quantized;
 mod resolve;
+mod tokenize;
 
 use std::path::{Path, PathBuf};
 
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config};
-use tokenizers::{Tokenizer, TruncationParams};
+use tokenizers::Tokenizer;
 
+pub use error::{Error, Result};
 pub use resolve::{resolve_model_dir, MODEL_NAME};
+use tokenize::load_tokenizer;
+pub use tokenize::MAX_TOKENS;
 
-/// Truncation length in tokens (sentence-transformers' max_seq_length for MiniLM).
-pub const MAX_TOKENS: usize = 256;
 /// Texts per forward pass (16 beats 64 on a CPU: less padding, better cache use).
 pub const BATCH: usize = 16;
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    #[error("model folder {0} is missing {1}; fetch the model with scripts/fetch-model")]
-    MissingFile(PathBuf, &'static str),
-    #[error("no model folder found (tried {0}); run scripts/fetch-model, or pass --model-dir / set RAST_MODEL_DIR")]
-    NoModel(String),
-    #[error("loading the model from {path}: {reason}")]
-    Load { path: PathBuf, reason: String },
-    #[error("tokenizer: {0}")]
-    Tokenizer(String),
-    #[error("model: {0}")]
-    Candle(#[from] candle_core::Error),
-}
-
-pub type Result<T> = std::result::Result<T, Error>;
 
 /// The model and tokenizer, once loaded.
 struct Loaded {
@@ -232,24 +219,6 @@ pub fn reuse_freed_memory() {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 20);
         libc::mallopt(libc::M_TRIM_THRESHOLD, 512 << 20);
     }
-}
-
-/// The model's tokenizer, with its shipped padding off and truncation at [`MAX_TOKENS`].
-fn load_tokenizer(dir: &Path) -> Result<Tokenizer> {
-    let load_err = |reason: String| Error::Load {
-        path: dir.to_path_buf(),
-        reason,
-    };
-    let mut tokenizer =
-        Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| load_err(e.to_string()))?;
-    tokenizer.with_padding(None);
-    tokenizer
-        .with_truncation(Some(TruncationParams {
-            max_length: MAX_TOKENS,
-            ..Default::default()
-        }))
-        .map_err(|e| load_err(e.to_string()))?;
-    Ok(tokenizer)
 }
 
 /// Cosine similarity of two unit vectors (their dot product).

@@ -25,7 +25,8 @@ use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::LayerNorm;
 use tokenizers::Tokenizer;
 
-use crate::{load_tokenizer, Error, Result};
+use crate::error::{Error, Result};
+use crate::tokenize::{load_tokenizer, MAX_TOKENS};
 
 /// File name beside an index.
 pub const FILE_NAME: &str = "query-encoder.gguf";
@@ -70,7 +71,7 @@ fn bert_tokenizer(model_dir: &Path) -> Result<Tokenizer> {
     tok.with_pre_tokenizer(Some(BertPreTokenizer));
     tok.with_post_processor(Some(post));
     tok.with_truncation(Some(tokenizers::TruncationParams {
-        max_length: crate::MAX_TOKENS,
+        max_length: MAX_TOKENS,
         ..Default::default()
     }))
     .map_err(|e| err(e.to_string()))?;

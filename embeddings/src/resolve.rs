@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::Error;
+use crate::error::Error;
 
 /// Folder name of the model.
 pub const MODEL_NAME: &str = "all-MiniLM-L6-v2";
