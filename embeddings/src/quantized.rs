@@ -26,7 +26,7 @@ use candle_nn::LayerNorm;
 use tokenizers::Tokenizer;
 
 use crate::error::{Error, Result};
-use crate::tokenize::{load_tokenizer, MAX_TOKENS};
+use crate::tokenize::{bert_tokenizer, load_tokenizer};
 
 /// File name beside an index.
 pub const FILE_NAME: &str = "query-encoder.gguf";
@@ -34,49 +34,6 @@ const SOURCE_KEY: &str = "rast.source";
 const TOKENIZER_KEY: &str = "rast.tokenizer";
 const BUILT_TOKENIZER: &str = "bert-wordpiece";
 const WORD_TABLE: &str = "embeddings.word_embeddings.weight";
-
-/// BERT's WordPiece tokenizer built in code from `vocab.txt` (lowercasing, accents
-/// stripped with the lowercase, Chinese characters split, `[CLS] … [SEP]`): 6 ms
-/// instead of 16 ms for parsing tokenizer.json. Used only where [`write_if_stale`]
-/// checked that it gives tokenizer.json's ids on the model's own sample texts.
-fn bert_tokenizer(model_dir: &Path) -> Result<Tokenizer> {
-    use tokenizers::models::wordpiece::WordPiece;
-    use tokenizers::normalizers::bert::BertNormalizer;
-    use tokenizers::pre_tokenizers::bert::BertPreTokenizer;
-    use tokenizers::processors::template::TemplateProcessing;
-    let vocab = model_dir.join("vocab.txt");
-    let err = |e: String| load_err(&vocab, e);
-    let wp = WordPiece::from_file(&vocab.to_string_lossy())
-        .unk_token("[UNK]".into())
-        .continuing_subword_prefix("##".into())
-        .max_input_chars_per_word(100)
-        .build()
-        .map_err(|e| err(e.to_string()))?;
-    use tokenizers::Model;
-    let cls = wp
-        .token_to_id("[CLS]")
-        .ok_or_else(|| err("no [CLS]".into()))?;
-    let sep = wp
-        .token_to_id("[SEP]")
-        .ok_or_else(|| err("no [SEP]".into()))?;
-    let mut tok = Tokenizer::new(wp);
-    let post = TemplateProcessing::builder()
-        .try_single("[CLS] $A [SEP]")
-        .map_err(|e| err(e.to_string()))?
-        .special_tokens(vec![("[CLS]", cls), ("[SEP]", sep)])
-        .build()
-        .map_err(|e| err(e.to_string()))?;
-    tok.with_normalizer(Some(BertNormalizer::new(true, true, None, true)))
-        .map_err(|e| err(e.to_string()))?;
-    tok.with_pre_tokenizer(Some(BertPreTokenizer));
-    tok.with_post_processor(Some(post));
-    tok.with_truncation(Some(tokenizers::TruncationParams {
-        max_length: MAX_TOKENS,
-        ..Default::default()
-    }))
-    .map_err(|e| err(e.to_string()))?;
-    Ok(tok)
-}
 
 /// Texts that exercise the tokenizer: accents, capitals, CJK, punctuation, digits,
 /// unknown words, long input.
@@ -284,6 +241,7 @@ impl Reader<'_> {
 /// 12 MB table, of which a query needs a few kB).
 struct WordRows {
     file: std::fs::File,
+    path: PathBuf,
     /// Byte offset of row 0 in the file.
     start: u64,
     rows: usize,
@@ -308,7 +266,7 @@ impl WordRows {
                     &mut raw[i * row..(i + 1) * row],
                     self.start + (id * row) as u64,
                 )
-                .map_err(|e| Error::Tokenizer(format!("reading the word table: {e}")))?;
+                .map_err(|e| load_err(&self.path, format!("reading the word table: {e}")))?;
         }
         let q = candle_core::quantized::ggml_file::qtensor_from_ggml(
             self.dtype,
@@ -363,6 +321,7 @@ impl QueryEncoder {
             let (rows, dim) = info.shape.dims2()?;
             WordRows {
                 file: f.try_clone().map_err(|e| load_err(file, e))?,
+                path: file.to_path_buf(),
                 start: content.tensor_data_offset + info.offset,
                 rows,
                 dim,
