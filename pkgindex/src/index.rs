@@ -276,7 +276,7 @@ pub fn build(
         .map_err(|e| Error::Index(e.to_string()))?;
     let embed_seconds = te.elapsed().as_secs_f64();
     let mut store = FlatStore::open(dir, enc.dim())?;
-    if !vecs.is_empty() || !removed.is_empty() {
+    if !vecs.is_empty() || !removed.is_empty() || store.lacks_8bit_rows() {
         store.apply(
             to_embed.iter().map(|d| d.id.clone()).zip(vecs).collect(),
             &removed,

@@ -25,6 +25,7 @@ pub mod pacdb;
 pub mod qdrant;
 pub mod query_cache;
 pub mod rank;
+mod scan;
 pub mod secrets;
 pub mod sparse;
 pub mod upstream;
