@@ -65,7 +65,6 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     s.iter().sum::<f32>() + ra.iter().zip(rb).map(|(x, y)| x * y).sum::<f32>()
 }
 
-#[inline(always)]
 fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
     a.iter()
         .zip(b)
@@ -105,39 +104,7 @@ impl Rows8<'_> {
         k: usize,
         keep: &dyn Fn(usize) -> bool,
     ) -> Vec<Hit> {
-        #[cfg(target_arch = "x86_64")]
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2, checked just above.
-            return unsafe { self.top_k_avx2(q, lo, hi, k, keep) };
-        }
-        self.top_k_with(q, lo, hi, k, keep, dot_i8)
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn top_k_avx2(
-        &self,
-        q: &[i8],
-        lo: usize,
-        hi: usize,
-        k: usize,
-        keep: &dyn Fn(usize) -> bool,
-    ) -> Vec<Hit> {
-        // SAFETY: this function only runs where the CPU has AVX2.
-        self.top_k_with(q, lo, hi, k, keep, |a, b| unsafe { dot_i8_avx2(a, b) })
-    }
-
-    #[inline(always)]
-    fn top_k_with(
-        &self,
-        q: &[i8],
-        lo: usize,
-        hi: usize,
-        k: usize,
-        keep: &dyn Fn(usize) -> bool,
-        dot: impl Fn(&[i8], &[i8]) -> i32,
-    ) -> Vec<Hit> {
-        let dim = self.dim;
+        let (dim, dot) = (self.dim, fastest_dot_i8());
         top_k(lo, hi, k, |r| {
             if !keep(r) {
                 return None;
@@ -146,6 +113,16 @@ impl Rows8<'_> {
             Some(dot(q, row) as f32 * self.scales[r])
         })
     }
+}
+
+/// The fastest [`dot_i8`] this CPU runs.
+fn fastest_dot_i8() -> fn(&[i8], &[i8]) -> i32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        return |a, b| unsafe { dot_i8_avx2(a, b) };
+    }
+    dot_i8
 }
 
 /// [`dot_i8`] in AVX2, 32 values per step: `maddubs` multiplies unsigned by signed
