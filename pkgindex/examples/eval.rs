@@ -2,6 +2,8 @@
 //! Usage: cargo run --release -p rast-pkgindex --example eval -- INDEX_DIR SET.jsonl…
 //! Prints hit@5 and MRR@10 per set and parameter choice (the metrics of
 //! ../shared/search-eval/score.py), so weights are chosen on more than one set.
+//! With `RAST_EVAL_MISSES=1`, also prints each query the default weights miss (no
+//! relevant package in the top 5) with what ranked instead: study misses by class.
 
 use rast_pkgindex::index::Searcher;
 use rast_pkgindex::rank::Params;
@@ -38,6 +40,20 @@ fn main() {
             (p.clone(), cases)
         })
         .collect();
+    if std::env::var_os("RAST_EVAL_MISSES").is_some() {
+        for (q, rel) in sets.iter().flat_map(|(_, c)| c) {
+            let top: Vec<String> = s
+                .search(q, 10, None)
+                .unwrap()
+                .into_iter()
+                .map(|h| h.name)
+                .collect();
+            if !top.iter().take(5).any(|n| rel.contains(n)) {
+                let at = top.iter().position(|n| rel.contains(n)).map(|r| r + 1);
+                println!("miss {q:?} (relevant at {at:?}): {}", top.join(" "));
+            }
+        }
+    }
     for (lex, dense, all) in [
         (1.0, 1.0, false),
         (0.25, 1.0, false),
