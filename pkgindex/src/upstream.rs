@@ -1,6 +1,7 @@
-//! What Debian says about the same software in more words: the long description, the
-//! AppStream keywords and the file types a program opens ("Opens mkv, webm files.") —
-//! the words users search with that a one-line Arch description leaves out.
+//! What Debian says about the same software in more words: the AppStream summary and
+//! description (upstream's prose, for programs that ship metainfo) or else Debian's long
+//! description, the AppStream keywords and the file types a program opens ("Opens mkv,
+//! webm files.") — the words users search with that a one-line Arch description leaves out.
 //!
 //! The table is `data/upstream-words.tsv`, built by `scripts/build-descriptions` from
 //! Debian bookworm's Translation-en, DEP-11 components and shared-mime-info, matched to
