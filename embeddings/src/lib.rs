@@ -1,16 +1,18 @@
-//! rast-embeddings — local sentence embeddings with all-MiniLM-L6-v2 on candle.
+//! rast-embeddings — local sentence embeddings with all-MiniLM-L6-v2.
 //!
 //! The model is loaded from a folder holding `model.safetensors`, `config.json` and
 //! `tokenizer.json` (see [`resolve_model_dir`]). Embeddings match
 //! sentence-transformers: tokens truncated at [`MAX_TOKENS`] (256, the model's
-//! `max_seq_length`), BERT forward pass in f32, **mean pooling over the attention
-//! mask** built from each text's real length, then L2 normalisation. The shipped
-//! tokenizer.json pads every input to 128 and truncates at 128; both are switched off
-//! and padding is done here, per batch, to the longest text of the batch.
+//! `max_seq_length`), BERT forward pass, **mean pooling over each text's own tokens**,
+//! then L2 normalisation. The shipped tokenizer.json pads every input to 128 and
+//! truncates at 128; both are switched off.
 //!
-//! Throughput: texts are sorted by token count before batching, so a batch pads to a
-//! length close to all of its members (padding is wasted compute); results come back
-//! in input order.
+//! Documents go through [`bert`], a forward pass written for throughput: texts packed
+//! end to end (no padding), one chunk of texts per thread, the linear layers in bf16 on
+//! AMX tiles or in 16-bit integers on AVX-512 VNNI where the CPU allows it, else f32
+//! ([`Precision`], [`Kernel`]). Queries of a cold
+//! process go through the 8-bit copy in [`quantized`]. Results come back in input order
+//! and a text's vector never depends on the other texts embedded with it.
 //!
 //! Loading is lazy: [`Encoder::load`] checks the folder and reads the config (the
 //! width), the weights and the tokenizer are read on the first text to embed — so a
@@ -18,6 +20,7 @@
 //! 90 MB of weights and a 700 kB tokenizer). A folder that cannot be loaded fails at
 //! that first use with the same error.
 
+pub mod bert;
 mod error;
 pub mod quantized;
 mod resolve;
@@ -25,38 +28,50 @@ mod tokenize;
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use rayon::prelude::*;
 use tokenizers::Tokenizer;
+
+pub use bert::{Kernel, Precision};
 
 pub use error::{Error, Result};
 pub use resolve::{resolve_model_dir, MODEL_NAME};
 use tokenize::load_tokenizer;
 pub use tokenize::MAX_TOKENS;
 
-/// Texts per forward pass (16 beats 64 on a CPU: less padding, better cache use).
-pub const BATCH: usize = 16;
+/// Tokens per chunk of texts one thread embeds in one forward pass (texts are packed end
+/// to end, so this bounds the work and the buffers, ~8 MB of activations at 1,024).
+pub const CHUNK_TOKENS: usize = 1024;
 
 /// The model and tokenizer, once loaded.
 struct Loaded {
-    model: BertModel,
+    model: bert::Bert,
     tokenizer: Tokenizer,
-    device: Device,
 }
 
 /// A sentence encoder (loaded on first use).
 pub struct Encoder {
     dir: PathBuf,
-    config: Config,
     dim: usize,
+    precision: Precision,
     loaded: std::sync::OnceLock<std::result::Result<Loaded, String>>,
 }
 
+/// The one field of config.json needed before the weights load.
+#[derive(serde::Deserialize)]
+struct Width {
+    hidden_size: usize,
+}
+
 impl Encoder {
-    /// Opens the model in `dir`: checks its files and reads its config; the weights
-    /// (memory-mapped) and the tokenizer are loaded on the first text to embed.
+    /// Opens the model in `dir`: checks its files and reads its config; the weights and
+    /// the tokenizer are loaded on the first text to embed. Arithmetic:
+    /// [`Precision::Auto`].
     pub fn load(dir: &Path) -> Result<Encoder> {
+        Self::load_with(dir, Precision::Auto)
+    }
+
+    /// As [`Encoder::load`], choosing the linear layers' arithmetic.
+    pub fn load_with(dir: &Path, precision: Precision) -> Result<Encoder> {
         for f in ["model.safetensors", "config.json", "tokenizer.json"] {
             if !dir.join(f).is_file() {
                 return Err(Error::MissingFile(dir.to_path_buf(), f));
@@ -66,14 +81,14 @@ impl Encoder {
             path: dir.to_path_buf(),
             reason,
         };
-        let config: Config = serde_json::from_slice(
+        let config: Width = serde_json::from_slice(
             &std::fs::read(dir.join("config.json")).map_err(|e| load_err(e.to_string()))?,
         )
         .map_err(|e| load_err(e.to_string()))?;
         Ok(Encoder {
             dir: dir.to_path_buf(),
             dim: config.hidden_size,
-            config,
+            precision,
             loaded: std::sync::OnceLock::new(),
         })
     }
@@ -85,7 +100,9 @@ impl Encoder {
 
     fn loaded(&self) -> Result<&Loaded> {
         self.loaded
-            .get_or_init(|| Self::load_weights(&self.dir, &self.config).map_err(|e| e.to_string()))
+            .get_or_init(|| {
+                Self::load_weights(&self.dir, self.precision).map_err(|e| e.to_string())
+            })
             .as_ref()
             .map_err(|reason| Error::Load {
                 path: self.dir.clone(),
@@ -93,23 +110,16 @@ impl Encoder {
             })
     }
 
-    fn load_weights(dir: &Path, config: &Config) -> Result<Loaded> {
-        let tokenizer = load_tokenizer(dir)?;
-        let device = Device::Cpu;
-        // SAFETY: the weights file is not modified while mapped (it is ours, read-only).
-        let vb = unsafe {
-            VarBuilder::from_mmaped_safetensors(
-                &[dir.join("model.safetensors")],
-                DType::F32,
-                &device,
-            )?
-        };
-        let model = BertModel::load(vb, config)?;
+    fn load_weights(dir: &Path, precision: Precision) -> Result<Loaded> {
         Ok(Loaded {
-            model,
-            tokenizer,
-            device,
+            tokenizer: load_tokenizer(dir)?,
+            model: bert::Bert::load(dir, precision)?,
         })
+    }
+
+    /// The arithmetic the linear layers run in on this CPU (loads the weights).
+    pub fn kernel(&self) -> Result<Kernel> {
+        Ok(self.loaded()?.model.kernel())
     }
 
     /// The model folder.
@@ -156,49 +166,51 @@ impl Encoder {
             .tokenizer
             .encode_batch(texts.to_vec(), true)
             .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        // Longest first, so the last chunks (when threads run out of work) are short.
         let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| encodings[i].get_ids().len());
+        order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].get_ids().len()));
+        let mut chunks: Vec<&[usize]> = Vec::new();
+        let (mut from, mut tokens) = (0, 0);
+        for (at, &i) in order.iter().enumerate() {
+            tokens += encodings[i].get_ids().len().max(1);
+            if tokens >= CHUNK_TOKENS {
+                chunks.push(&order[from..=at]);
+                (from, tokens) = (at + 1, 0);
+            }
+        }
+        if from < order.len() {
+            chunks.push(&order[from..]);
+        }
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
         let mut done = 0;
-        for batch in order.chunks(BATCH) {
-            let len = batch
-                .iter()
-                .map(|&i| encodings[i].get_ids().len())
-                .max()
-                .unwrap_or(0)
-                .max(1);
-            let mut ids = Vec::with_capacity(batch.len() * len);
-            let mut types = Vec::with_capacity(batch.len() * len);
-            let mut mask = Vec::with_capacity(batch.len() * len);
-            for &i in batch {
-                let e = &encodings[i];
-                let n = e.get_ids().len();
-                ids.extend_from_slice(e.get_ids());
-                types.extend_from_slice(e.get_type_ids());
-                mask.extend(std::iter::repeat_n(1u32, n));
-                ids.extend(std::iter::repeat_n(0u32, len - n));
-                types.extend(std::iter::repeat_n(0u32, len - n));
-                mask.extend(std::iter::repeat_n(0u32, len - n));
+        // Waves of a few chunks per thread, so progress is reported as work lands.
+        let wave = 4 * rayon::current_num_threads();
+        for group in chunks.chunks(wave) {
+            let vectors: Vec<Vec<Vec<f32>>> = group
+                .par_iter()
+                .map(|chunk| {
+                    let tokens: Vec<bert::Tokens> = chunk
+                        .iter()
+                        .map(|&i| {
+                            let e = &encodings[i];
+                            // Never empty with special tokens on ([CLS] [SEP]); one
+                            // padding id keeps the forward pass total if it ever is.
+                            if e.get_ids().is_empty() {
+                                (&[0u32][..], &[0u32][..])
+                            } else {
+                                (e.get_ids(), e.get_type_ids())
+                            }
+                        })
+                        .collect();
+                    m.model.embed(&tokens)
+                })
+                .collect();
+            for (chunk, vs) in group.iter().zip(vectors) {
+                for (&i, v) in chunk.iter().zip(vs) {
+                    out[i] = v;
+                }
+                done += chunk.len();
             }
-            let shape = (batch.len(), len);
-            let ids = Tensor::from_vec(ids, shape, &m.device)?;
-            let types = Tensor::from_vec(types, shape, &m.device)?;
-            let mask = Tensor::from_vec(mask, shape, &m.device)?;
-            let hidden = m.model.forward(&ids, &types, Some(&mask))?; // (b, len, dim)
-            let m = mask.to_dtype(DType::F32)?.unsqueeze(2)?; // (b, len, 1)
-            let summed = hidden.broadcast_mul(&m)?.sum(1)?; // (b, dim)
-            let counts = m.sum(1)?.clamp(1e-9, f32::MAX as f64)?; // (b, 1)
-            let mean = summed.broadcast_div(&counts)?;
-            let norm = mean
-                .sqr()?
-                .sum_keepdim(1)?
-                .sqrt()?
-                .clamp(1e-12, f32::MAX as f64)?;
-            let unit = mean.broadcast_div(&norm)?;
-            for (row, &i) in unit.to_vec2::<f32>()?.into_iter().zip(batch) {
-                out[i] = row;
-            }
-            done += batch.len();
             progress(done);
         }
         Ok(out)

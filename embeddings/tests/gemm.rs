@@ -1,8 +1,9 @@
-//! The `gemm` dependency exists only to turn on AVX-512 kernels in the gemm that
-//! candle's CPU matmul calls (docs/search.md, "Index build throughput"). That works only
-//! while both are the same crate: if candle moves to another gemm version, ours becomes
-//! a second copy, the feature silently stops reaching candle and builds lose a quarter
-//! of their speed. This test fails then, naming what to change.
+//! The `gemm` dependency serves src/bert's f32 products and turns on AVX-512 kernels in
+//! the gemm that candle's CPU matmul calls (the 8-bit query encoder's f32 products;
+//! docs/search.md, "Index build throughput"). That reaches candle only while both are
+//! the same crate: if candle moves to another gemm version, ours becomes a second copy
+//! and the feature silently stops reaching candle. This test fails then, naming what to
+//! change.
 
 #[test]
 fn one_gemm_in_the_lock_file_so_avx512_reaches_candle() {
