@@ -220,19 +220,8 @@ mod kernel {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_matrix as matrix;
     use super::*;
-
-    fn matrix(len: usize, seed: u64) -> Vec<f32> {
-        let mut s = seed;
-        (0..len)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-            })
-            .collect()
-    }
 
     #[test]
     fn overflow_bound_admits_minilm_and_refuses_wider_inputs() {
