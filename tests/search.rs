@@ -65,6 +65,7 @@ fn relevance_gate_on_the_dev_set() {
         (fixtures.join("search-extra.jsonl"), 0.93, 0.75),
         (fixtures.join("search-heldout.jsonl"), 0.75, 0.58),
         (fixtures.join("search-heldout2.jsonl"), 0.82, 0.62),
+        (fixtures.join("search-heldout3.jsonl"), 0.88, 0.68),
     ] {
         let (hit5, mrr) = relevance(idx, &path);
         assert!(

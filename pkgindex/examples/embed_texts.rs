@@ -4,11 +4,13 @@
 //! Usage: cargo run --release -p rast-pkgindex --example embed_texts -- DB…
 
 fn main() {
+    let mut pkgs = Vec::new();
     for db in std::env::args().skip(1) {
-        let pkgs = rast_pkgindex::pacdb::read_sync(std::path::Path::new(&db)).unwrap();
-        for p in &pkgs {
-            let d = rast_pkgindex::doc::Doc::package(p, None, None);
-            println!("{}", serde_json::to_string(&d.embed_text()).unwrap());
-        }
+        pkgs.extend(rast_pkgindex::pacdb::read_sync(std::path::Path::new(&db)).unwrap());
+    }
+    let homes = rast_pkgindex::upstream::Homepages::of(pkgs.iter().map(|p| p.url.as_str()));
+    for p in &pkgs {
+        let d = rast_pkgindex::doc::Doc::package(p, None, None, &homes);
+        println!("{}", serde_json::to_string(&d.embed_text()).unwrap());
     }
 }

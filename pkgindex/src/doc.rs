@@ -116,8 +116,14 @@ impl Doc {
         self.kind.unwrap_or_else(|| Kind::of_id(&self.id))
     }
 
-    /// A package document (`installed` from the local database, if known).
-    pub fn package(p: &Package, installed: Option<&Package>, snapshot: Option<&str>) -> Doc {
+    /// A package document (`installed` from the local database, if known; `homes`: the
+    /// homepages the other packages being indexed share, see [`crate::upstream`]).
+    pub fn package(
+        p: &Package,
+        installed: Option<&Package>,
+        snapshot: Option<&str>,
+        homes: &crate::upstream::Homepages,
+    ) -> Doc {
         let repo = if p.repo.is_empty() {
             "local".to_string()
         } else {
@@ -171,7 +177,7 @@ impl Doc {
         if !d.expansions.is_empty() {
             d.extra = format!("{} {}", d.extra, d.expansions.join(" "));
         }
-        d.upstream = crate::upstream::words(&p.name, &p.url)
+        d.upstream = crate::upstream::words(&p.name, &p.url, homes)
             .unwrap_or_default()
             .to_string();
         d.hash = d.compute_hash();

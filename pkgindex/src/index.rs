@@ -135,22 +135,28 @@ pub fn collect(src: &Sources) -> Result<(Vec<Doc>, WalkReport)> {
     };
     let local_by_name: HashMap<&str, &Package> =
         local.iter().map(|p| (p.name.as_str(), p)).collect();
-    let mut docs = Vec::new();
-    let mut in_sync: std::collections::HashSet<String> = Default::default();
+    let mut sync = Vec::new();
     for db in &src.sync_dbs {
-        for p in pacdb::read_sync(db)? {
-            in_sync.insert(p.name.clone());
-            docs.push(Doc::package(
-                &p,
-                local_by_name.get(p.name.as_str()).copied(),
-                src.snapshot.as_deref(),
-            ));
-        }
+        sync.extend(pacdb::read_sync(db)?);
     }
-    for p in &local {
-        if !in_sync.contains(&p.name) {
-            docs.push(Doc::package(p, Some(p), src.snapshot.as_deref()));
-        }
+    let in_sync: std::collections::HashSet<&str> = sync.iter().map(|p| p.name.as_str()).collect();
+    let local_only: Vec<&Package> = local
+        .iter()
+        .filter(|p| !in_sync.contains(p.name.as_str()))
+        .collect();
+    let homes = crate::upstream::Homepages::of(
+        sync.iter()
+            .chain(local_only.iter().copied())
+            .map(|p| p.url.as_str()),
+    );
+    let snapshot = src.snapshot.as_deref();
+    let mut docs = Vec::new();
+    for p in &sync {
+        let installed = local_by_name.get(p.name.as_str()).copied();
+        docs.push(Doc::package(p, installed, snapshot, &homes));
+    }
+    for p in local_only {
+        docs.push(Doc::package(p, Some(p), snapshot, &homes));
     }
     let mut report = WalkReport::default();
     if let Some(etc) = &src.etc {

@@ -8,10 +8,12 @@
 //! Arch packages by name, source package or homepage (the script's doc says how). It is
 //! data compiled in; rast never reads Debian at run time. Invariants: a package is
 //! looked up by its exact name first, then by its homepage only when exactly one row
-//! has that homepage (so a renamed package still finds its words, and a shared homepage
-//! such as a desktop project's never lends one package's words to another).
+//! has that homepage **and** no other package being indexed has it ([`Homepages`]): a
+//! renamed package still finds its words, and a shared homepage never lends one
+//! package's words to another — kernel.org is keyutils' only row but also six kernel
+//! packages' homepage; thunderbird's is also its 64 language packs'.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 static TSV: &str = include_str!("../data/upstream-words.tsv");
@@ -67,12 +69,36 @@ fn norm_url(url: &str) -> String {
     u.strip_suffix(".git").unwrap_or(u).to_string()
 }
 
-/// The upstream words for the package `name` with homepage `url`, if the table has any.
-pub fn words(name: &str, url: &str) -> Option<&'static str> {
+/// The homepages that two or more of the packages being indexed share: none of them
+/// may borrow a row's words by homepage.
+#[derive(Debug, Default)]
+pub struct Homepages {
+    shared: HashSet<String>,
+}
+
+impl Homepages {
+    /// From the homepage of every package being indexed (one entry per package).
+    pub fn of<'a>(urls: impl IntoIterator<Item = &'a str>) -> Homepages {
+        let mut seen = HashSet::new();
+        let mut shared = HashSet::new();
+        for u in urls {
+            let home = norm_url(u);
+            if !home.is_empty() && !seen.insert(home.clone()) {
+                shared.insert(home);
+            }
+        }
+        Homepages { shared }
+    }
+}
+
+/// The upstream words for the package `name` with homepage `url`, if the table has any:
+/// by name, else by a homepage that one row and none of the other indexed packages
+/// (`homes`) has.
+pub fn words(name: &str, url: &str, homes: &Homepages) -> Option<&'static str> {
     let t = table();
     t.by_name.get(name).copied().or_else(|| {
         let home = norm_url(url);
-        (!home.is_empty())
+        (!home.is_empty() && !homes.shared.contains(&home))
             .then(|| t.by_home.get(home.as_str()).copied())
             .flatten()
     })
@@ -84,21 +110,36 @@ mod tests {
 
     #[test]
     fn names_first_then_a_homepage_only_one_row_has() {
-        let mkv = words("mkvtoolnix-cli", "").expect("mkvtoolnix-cli is in the table");
+        let none = Homepages::default();
+        let mkv = words("mkvtoolnix-cli", "", &none).expect("mkvtoolnix-cli is in the table");
         assert!(mkv.contains("Matroska"));
         // A renamed package with the same homepage finds the same words...
-        let sensors = words("lm_sensors", "").unwrap();
-        assert_eq!(
-            words(
-                "lm-sensors-git",
-                "https://hwmon.wiki.kernel.org/lm_sensors/"
-            ),
-            Some(sensors)
-        );
+        let sensors = words("lm_sensors", "", &none).unwrap();
+        let renamed = "https://hwmon.wiki.kernel.org/lm_sensors/";
+        assert_eq!(words("lm-sensors-git", renamed, &none), Some(sensors));
         // ...unless two rows share the homepage (cli and gui here): nothing is lent.
-        assert_eq!(words("mkvtoolnix-ng", "https://mkvtoolnix.download/"), None);
-        assert_eq!(words("no-such-package", ""), None);
-        assert_eq!(words("no-such-package", "https://example.invalid/"), None);
+        let mkv_home = "https://mkvtoolnix.download/";
+        assert_eq!(words("mkvtoolnix-ng", mkv_home, &none), None);
+        assert_eq!(words("no-such-package", "", &none), None);
+        assert_eq!(
+            words("no-such-package", "https://example.invalid/", &none),
+            None
+        );
+    }
+
+    #[test]
+    fn a_homepage_other_indexed_packages_share_lends_nothing() {
+        // keyutils is the only row whose homepage is kernel.org, but linux-lts (no row
+        // of its own) shares that homepage with the other kernels: keyutils' words
+        // must not describe a kernel.
+        let keyutils = words("keyutils", "", &Homepages::default()).unwrap();
+        let home = "https://www.kernel.org/";
+        let alone = Homepages::of([home]);
+        assert_eq!(words("linux-lts", home, &alone), Some(keyutils));
+        let kernels = Homepages::of([home, "https://kernel.org", "https://example.org/"]);
+        assert_eq!(words("linux-lts", home, &kernels), None);
+        // Lookups by name are not affected.
+        assert_eq!(words("keyutils", home, &kernels), Some(keyutils));
     }
 
     #[test]
