@@ -90,9 +90,14 @@ pub const PART_WEIGHT: f32 = 0.5;
 /// Whether package `name` (described as `desc`) is a library, a language module or a
 /// docs/data split that `query` does not ask for (by a word like "library", "python",
 /// "docs"). A `lib…` name counts only when its description says library
-/// (`libreoffice` is a program).
+/// (`libreoffice` is a program); any other name counts when its description says
+/// library and no word of something people run ([`PROGRAM_WORDS`]: "Class library for
+/// numbers", not "Library and tools for …").
 pub fn unasked_part(name: &str, desc: &str, query: &str) -> bool {
     let q = query.to_lowercase();
+    if !q.contains("lib") && says_library(desc) {
+        return true;
+    }
     PARTS.iter().any(|(pat, word)| {
         let shaped = if *pat == "lib" {
             name.starts_with("lib") && desc.to_lowercase().contains("librar")
@@ -103,6 +108,40 @@ pub fn unasked_part(name: &str, desc: &str, query: &str) -> bool {
         };
         shaped && !q.contains(word)
     })
+}
+
+/// Words of a description that say the package is (also) something people run.
+const PROGRAM_WORDS: &[&str] = &[
+    "tool",
+    "tools",
+    "utility",
+    "utilities",
+    "program",
+    "programs",
+    "application",
+    "applications",
+    "client",
+    "editor",
+    "viewer",
+    "player",
+    "command",
+    "daemon",
+    "server",
+    "interpreter",
+    "compiler",
+    "language",
+];
+
+/// Whether a description says its package is a library and nothing people run
+/// ("Class library for numbers", not "Library and tools for …").
+fn says_library(desc: &str) -> bool {
+    let d = desc.to_lowercase();
+    let words: Vec<&str> = d
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.iter().any(|w| *w == "library" || *w == "libraries")
+        && !words.iter().any(|w| PROGRAM_WORDS.contains(w))
 }
 
 #[cfg(test)]
@@ -132,6 +171,37 @@ mod tests {
             "libreoffice-fresh",
             "office suite",
             "an office suite"
+        ));
+    }
+
+    #[test]
+    fn a_description_that_says_library_is_a_part_too() {
+        // KDE's and GNU's libraries are not named lib…; their descriptions say it.
+        let q = "do maths with huge numbers";
+        assert!(unasked_part("cln", "Class library for numbers", q));
+        assert!(unasked_part(
+            "kholidays",
+            "KDE library for regional holidays",
+            q
+        ));
+        assert!(!unasked_part(
+            "cln",
+            "Class library for numbers",
+            "a number library"
+        ));
+        // A package that also ships something people run stays a program.
+        let attr = "Library and tools for extended attributes";
+        assert!(!unasked_part("attr", attr, "set extended attributes"));
+        assert!(!unasked_part(
+            "bc",
+            "An arbitrary precision calculator language",
+            q
+        ));
+        // "librarian" is not "library".
+        assert!(!unasked_part(
+            "calibre",
+            "Ebook librarian",
+            "organise my ebooks"
         ));
     }
 
