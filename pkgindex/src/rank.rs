@@ -82,6 +82,8 @@ const PARTS: &[(&str, &str)] = &[
     ("-data", "data"),
     ("-common", "common"),
     ("-headers", "header"),
+    ("-plugin", "plugin"),
+    ("-plugins", "plugin"),
 ];
 
 /// Weight of a package that is a part ([`PARTS`]) when the query does not ask for it.
