@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::bm25::Bm25;
 use crate::doc::{Doc, Kind};
 use crate::etcwalk::{self, WalkReport};
+use crate::frame;
 use crate::history;
 use crate::pacdb::{self, Package};
 use crate::qdrant::{QdrantConfig, QdrantStore};
@@ -641,9 +642,7 @@ impl Searcher {
         let lexical = self
             .bm25
             .search(query, depth, kind, params.lexical_all_words)?;
-        let dense = self
-            .vectors
-            .search(&self.embed_query(query)?, depth, kind)?;
+        let dense = self.dense(query, depth, kind)?;
         let fused = rank::fuse_with(params, &exact, &lexical, &dense);
         // Libraries, modules and docs splits the query does not ask for go after the
         // programs (an exact name match stays first: its score is above 1).
@@ -664,6 +663,29 @@ impl Searcher {
         out.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
         out.truncate(limit);
         Ok(out)
+    }
+
+    /// The dense list: package documents looked up with the request framed as one for
+    /// software ([`frame`]), config text with the words as typed — in a mixed search,
+    /// two lookups merged by cosine (only when the index holds config at all).
+    fn dense(&self, query: &str, depth: usize, kind: Option<Kind>) -> Result<Vec<(String, f32)>> {
+        let framed = match (kind, frame::as_software_request(query)) {
+            (None | Some(Kind::Package), Some(f)) => f,
+            _ => return self.vectors.search(&self.embed_query(query)?, depth, kind),
+        };
+        let pkgs = self
+            .vectors
+            .search(&self.embed_query(&framed)?, depth, Some(Kind::Package))?;
+        if kind.is_some() || !self.vectors.holds(Kind::Config) {
+            return Ok(pkgs);
+        }
+        let mut all = self
+            .vectors
+            .search(&self.embed_query(query)?, depth, Some(Kind::Config))?;
+        all.extend(pkgs);
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        all.truncate(depth);
+        Ok(all)
     }
 
     pub fn len(&self) -> u64 {

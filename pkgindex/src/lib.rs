@@ -7,7 +7,8 @@
 //! vectors from the local MiniLM model ([`vectors`]: an embedded exact-scan store, or
 //! Qdrant via [`qdrant`]) in step, re-embedding only what changed.
 //! [`index::Searcher`] answers with exact names first, then reciprocal-rank fusion
-//! ([`rank`]) of both lists.
+//! ([`rank`]) of both lists; the dense list looks packages up with the request framed
+//! as one for software ([`frame`]).
 //!
 //! Invariant: no text enters documents, the index dir or logs before
 //! [`secrets::admit`] has approved and redacted it.
@@ -19,6 +20,7 @@ pub mod desc;
 pub mod doc;
 pub mod etcwalk;
 pub mod fleet;
+pub mod frame;
 pub mod history;
 pub mod index;
 pub mod pacdb;
