@@ -444,8 +444,8 @@ fn config_search_finds_etc_only() {
         .all(|r| r["kind"] == "config"));
     let v = search(&idx, &["--kind", "config"], "zram swap size");
     assert_eq!(names(&v)[0], "/etc/systemd/zram-generator.conf");
-    // A mixed search looks config up with the words as typed (only packages are asked
-    // for as software, pkgindex/src/frame.rs): config questions still find their file.
+    // A mixed search embeds a request framed as one for software (pkgindex/src/frame.rs),
+    // config chunks included: config questions still find their file.
     for (q, want) in [
         ("which mirror does pacman use", "/etc/pacman.conf"),
         (

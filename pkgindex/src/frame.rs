@@ -14,8 +14,9 @@
 //! helps, not the exact phrase.
 //!
 //! Invariants: only the *dense* query of *package* documents is framed. BM25 and exact
-//! names see the words as typed; config chunks are looked up with the words as typed
-//! (a config question is not a request for software); queries shorter than
+//! names see the words as typed; a config-only search (`rast config search`) embeds
+//! the words as typed (a config question is not a request for software — a mixed
+//! search frames them, one vector for both kinds); queries shorter than
 //! [`MIN_WORDS`] — names and keywords ("pdf viewer") — are left alone.
 
 /// Requests of fewer words are names or keywords, embedded as typed.

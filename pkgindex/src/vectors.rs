@@ -30,8 +30,6 @@ pub trait VectorStore: Send + Sync {
     /// The `k` nearest ids to `query` (cosine), optionally of one kind.
     fn search(&self, query: &[f32], k: usize, kind: Option<Kind>) -> Result<Vec<(String, f32)>>;
     fn len(&self) -> usize;
-    /// Whether any document of `kind` is stored.
-    fn holds(&self, kind: Kind) -> bool;
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -274,10 +272,6 @@ impl VectorStore for FlatStore {
             .into_iter()
             .map(|Hit(s, r)| (self.id(r).to_string(), s))
             .collect())
-    }
-
-    fn holds(&self, kind: Kind) -> bool {
-        self.kinds.contains(&kind)
     }
 
     fn len(&self) -> usize {
