@@ -168,6 +168,17 @@ mod tests {
         assert!(unasked_part("python-pillow", "imaging", "edit images"));
         assert!(!unasked_part("python-pillow", "imaging", "python imaging"));
         assert!(unasked_part("lib32-mesa", "opengl", "opengl"));
+        assert!(unasked_part("audacious-plugins", "audio", "play music"));
+        assert!(unasked_part(
+            "xfce4-weather-plugin",
+            "weather",
+            "weather forecast"
+        ));
+        assert!(!unasked_part(
+            "xfce4-weather-plugin",
+            "weather",
+            "weather panel plugin"
+        ));
         assert!(!unasked_part("gimp", "image editor", "edit images"));
         assert!(!unasked_part(
             "libreoffice-fresh",
