@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::bm25::Bm25;
 use crate::doc::{Doc, Kind};
 use crate::etcwalk::{self, WalkReport};
+use crate::family::Families;
 use crate::frame;
 use crate::history;
 use crate::pacdb::{self, Package};
@@ -128,8 +129,16 @@ fn save_state(dir: &Path, s: &State) -> Result<()> {
     crate::atomic::atomic_write(&state_path(dir), &bytes)
 }
 
-/// Every document the sources describe.
-pub fn collect(src: &Sources) -> Result<(Vec<Doc>, WalkReport)> {
+/// What one build indexes: the documents, the /etc walk's report and the
+/// split-package families of the packages.
+pub struct Collected {
+    pub docs: Vec<Doc>,
+    pub walk: WalkReport,
+    pub families: Families,
+}
+
+/// Every document the sources describe, and the packages' families.
+pub fn collect(src: &Sources) -> Result<Collected> {
     let local: Vec<Package> = match &src.local_db {
         Some(d) => pacdb::read_local(d)?,
         None => Vec::new(),
@@ -156,9 +165,15 @@ pub fn collect(src: &Sources) -> Result<(Vec<Doc>, WalkReport)> {
         let installed = local_by_name.get(p.name.as_str()).copied();
         docs.push(Doc::package(p, installed, snapshot, &homes));
     }
-    for p in local_only {
+    for &p in &local_only {
         docs.push(Doc::package(p, Some(p), snapshot, &homes));
     }
+    // Package documents were pushed in the order of `sync` then `local_only`.
+    let families = Families::of(
+        docs.iter()
+            .map(|d| d.id.as_str())
+            .zip(sync.iter().chain(local_only.iter().copied())),
+    );
     let mut report = WalkReport::default();
     if let Some(etc) = &src.etc {
         let (chunks, rep) = etcwalk::walk(etc, &src.allow);
@@ -178,7 +193,11 @@ pub fn collect(src: &Sources) -> Result<(Vec<Doc>, WalkReport)> {
     // Ids are unique by construction except for a package listed twice in one repo.
     let mut seen = std::collections::HashSet::new();
     docs.retain(|d| seen.insert(d.id.clone()));
-    Ok((docs, report))
+    Ok(Collected {
+        docs,
+        walk: report,
+        families,
+    })
 }
 
 /// The vectors this host searches: always the embedded store in the index directory
@@ -205,7 +224,11 @@ pub fn build(
 ) -> Result<BuildReport> {
     let t0 = Instant::now();
     std::fs::create_dir_all(dir).map_err(|e| Error::Io(dir.to_path_buf(), e))?;
-    let (docs, walk) = collect(src)?;
+    let Collected {
+        docs,
+        walk,
+        families,
+    } = collect(src)?;
     let mut state = load_state(dir)?.unwrap_or_default();
     // An index written before the current BM25 schema: its BM25 side is rebuilt from
     // scratch (every document rewritten), its vectors kept.
@@ -361,6 +384,7 @@ pub fn build(
         })
         .collect();
     crate::catalog::Catalog::from_docs(&docs).write(dir)?;
+    families.write(dir)?;
     save_state(dir, &state)?;
     Ok(BuildReport {
         packages: docs.iter().filter(|d| d.kind() == Kind::Package).count(),
@@ -524,6 +548,8 @@ pub struct Searcher {
     /// The 8-bit query encoder beside the index, opened on the first query to embed
     /// (None: missing or made from another model — the f32 encoder answers).
     query_model: std::sync::OnceLock<Option<rast_embeddings::quantized::QueryEncoder>>,
+    /// Split-package families ([`crate::family`]): heads first, parts spread out.
+    families: Families,
     dir: PathBuf,
 }
 
@@ -546,6 +572,7 @@ impl Searcher {
             encoder,
             cache: Default::default(),
             query_model: Default::default(),
+            families: Families::load(dir),
             dir: dir.to_path_buf(),
         })
     }
@@ -643,7 +670,9 @@ impl Searcher {
             .bm25
             .search(query, depth, kind, params.lexical_all_words)?;
         let dense = self.dense(query, depth, kind)?;
-        let fused = rank::fuse_with(params, &exact, &lexical, &dense);
+        let fused = self
+            .families
+            .diversify(query, rank::fuse_with(params, &exact, &lexical, &dense));
         // Libraries, modules and docs splits the query does not ask for go after the
         // programs (an exact name match stays first: its score is above 1).
         let mut out = Vec::with_capacity(limit * 2);

@@ -19,6 +19,7 @@ pub mod catalog;
 pub mod desc;
 pub mod doc;
 pub mod etcwalk;
+pub mod family;
 pub mod fleet;
 pub mod frame;
 pub mod history;

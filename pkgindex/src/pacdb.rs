@@ -18,6 +18,10 @@ use crate::{Error, Result};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {
     pub name: String,
+    /// `%BASE%`: the PKGBUILD the package was split from (empty when the database
+    /// does not say; [`Package::base`] then answers the name).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub base: String,
     pub version: String,
     pub desc: String,
     pub url: String,
@@ -31,9 +35,19 @@ pub struct Package {
 }
 
 impl Package {
+    /// The package's base: `%BASE%`, else its own name.
+    pub fn base(&self) -> &str {
+        if self.base.is_empty() {
+            &self.name
+        } else {
+            &self.base
+        }
+    }
+
     fn from_desc(d: &Desc, repo: &str) -> Option<Package> {
         let name = desc::first(d, "NAME")?.to_string();
         Some(Package {
+            base: desc::first(d, "BASE").unwrap_or_default().to_string(),
             version: desc::first(d, "VERSION").unwrap_or_default().to_string(),
             desc: desc::first(d, "DESC").unwrap_or_default().to_string(),
             url: desc::first(d, "URL").unwrap_or_default().to_string(),

@@ -112,6 +112,20 @@ pub fn unasked_part(name: &str, desc: &str, query: &str) -> bool {
     })
 }
 
+/// Whether `query` asks for `name` by the word of its part shape ([`PARTS`]):
+/// "kernel documentation" asks for `linux-docs`, "32-bit mesa" for `lib32-mesa`.
+pub fn asks_for_part(name: &str, query: &str) -> bool {
+    let q = query.to_lowercase();
+    PARTS.iter().any(|(pat, word)| {
+        let shaped = if pat.starts_with('-') {
+            name.ends_with(pat)
+        } else {
+            name.starts_with(pat)
+        };
+        shaped && q.contains(word)
+    })
+}
+
 /// Words of a description that say the package is (also) something people run.
 const PROGRAM_WORDS: &[&str] = &[
     "tool",
@@ -168,6 +182,10 @@ mod tests {
         assert!(unasked_part("python-pillow", "imaging", "edit images"));
         assert!(!unasked_part("python-pillow", "imaging", "python imaging"));
         assert!(unasked_part("lib32-mesa", "opengl", "opengl"));
+        assert!(asks_for_part("linux-docs", "linux kernel documentation"));
+        assert!(asks_for_part("lib32-mesa", "32-bit opengl"));
+        assert!(!asks_for_part("linux-docs", "linux kernel"));
+        assert!(!asks_for_part("linux", "linux kernel documentation"));
         assert!(unasked_part("audacious-plugins", "audio", "play music"));
         assert!(unasked_part(
             "xfce4-weather-plugin",
