@@ -103,14 +103,6 @@ pub struct Doc {
     pub upstream: String,
 }
 
-fn strip_constraint(dep: &str) -> String {
-    dep.split(['<', '>', '=', ':'])
-        .next()
-        .unwrap_or(dep)
-        .trim()
-        .to_string()
-}
-
 impl Doc {
     pub fn kind(&self) -> Kind {
         self.kind.unwrap_or_else(|| Kind::of_id(&self.id))
@@ -141,12 +133,12 @@ impl Doc {
                 p.groups.join(" "),
                 p.provides
                     .iter()
-                    .map(|x| strip_constraint(x))
+                    .map(|x| crate::pacdb::bare_name(x).to_string())
                     .collect::<Vec<_>>()
                     .join(" "),
                 p.depends
                     .iter()
-                    .map(|x| strip_constraint(x))
+                    .map(|x| crate::pacdb::bare_name(x).to_string())
                     .collect::<Vec<_>>()
                     .join(" "),
             ]
@@ -156,7 +148,7 @@ impl Doc {
             provides: p
                 .provides
                 .iter()
-                .map(|x| strip_constraint(x))
+                .map(|x| crate::pacdb::bare_name(x).to_string())
                 .filter(|x| !x.is_empty())
                 .collect(),
             installed: installed.is_some(),

@@ -6,9 +6,11 @@
 //! with its parts (eight `qemu-system-*` emulators ahead of `qemu-desktop`), and a
 //! search whose best match is a part ("do maths with huge numbers" → `maxima-sbcl`, a
 //! Lisp backend) shows the part instead of the program people install. So, ranking
-//! ([`Families::diversify`]): the first member of a family in a result list brings its
-//! head in just above it, and the family's further members rank at
-//! [`SIBLING_WEIGHT`] of their score. Exact name matches (score ≥ 1) are never moved.
+//! ([`Families::diversify`]): where a family first appears in a result list, its head
+//! takes that place if retrieval found the head too, and the family's other members
+//! rank at [`SIBLING_WEIGHT`] of their score — unless the query names that member by a
+//! word its name has and the head's lacks ("emulate an arm board"), when it keeps its
+//! place with the head just below. Exact name matches (score ≥ 1) are never moved.
 //!
 //! The head, from the database alone: a member named after the base or providing the
 //! base's name (`maxima`; `qemu-full` provides `qemu`), and among several, the one that
@@ -26,7 +28,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::pacdb::Package;
+use crate::pacdb::{bare_name, Package};
 use crate::{Error, Result};
 
 pub const FILE: &str = "families.json";
@@ -41,10 +43,6 @@ pub struct Families {
     member: HashMap<String, usize>,
     /// Family number → head id (None: no member stands for the others).
     head: Vec<Option<String>>,
-}
-
-fn bare(dep: &str) -> &str {
-    dep.split(['<', '>', '=', ':']).next().unwrap_or(dep).trim()
 }
 
 impl Families {
@@ -180,16 +178,15 @@ fn names_part(words: &HashSet<String>, member: &str, head: &str) -> bool {
 
 /// The member that stands for a family (module doc).
 fn head<'a>(base: &str, members: &[(&'a str, &Package)]) -> Option<&'a str> {
-    let names: std::collections::HashSet<&str> =
-        members.iter().map(|(_, p)| p.name.as_str()).collect();
+    let names: HashSet<&str> = members.iter().map(|(_, p)| p.name.as_str()).collect();
     let siblings = |p: &Package| {
         p.depends
             .iter()
-            .map(|d| bare(d))
+            .map(|d| bare_name(d))
             .filter(|d| *d != p.name && names.contains(d))
             .count()
     };
-    let named = |p: &Package| p.name == base || p.provides.iter().any(|x| bare(x) == base);
+    let named = |p: &Package| p.name == base || p.provides.iter().any(|x| bare_name(x) == base);
     let pool: Vec<&(&str, &Package)> = if members.iter().any(|(_, p)| named(p)) {
         members.iter().filter(|(_, p)| named(p)).collect()
     } else {

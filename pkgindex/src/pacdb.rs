@@ -34,6 +34,12 @@ pub struct Package {
     pub explicit: bool,
 }
 
+/// A dependency or provides entry without its version constraint or description
+/// (`qemu-img=7.1.0-4` → `qemu-img`, `python: for scripts` → `python`).
+pub fn bare_name(dep: &str) -> &str {
+    dep.split(['<', '>', '=', ':']).next().unwrap_or(dep).trim()
+}
+
 impl Package {
     /// The package's base: `%BASE%`, else its own name.
     pub fn base(&self) -> &str {

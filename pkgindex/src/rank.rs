@@ -103,27 +103,29 @@ pub fn unasked_part(name: &str, desc: &str, query: &str) -> bool {
     PARTS.iter().any(|(pat, word)| {
         let shaped = if *pat == "lib" {
             name.starts_with("lib") && desc.to_lowercase().contains("librar")
-        } else if pat.starts_with('-') {
-            name.ends_with(pat)
         } else {
-            name.starts_with(pat)
+            has_shape(name, pat)
         };
         shaped && !q.contains(word)
     })
+}
+
+/// Whether `name` has the part shape `pat` (`-docs`: a suffix; `python-`: a prefix).
+fn has_shape(name: &str, pat: &str) -> bool {
+    if pat.starts_with('-') {
+        name.ends_with(pat)
+    } else {
+        name.starts_with(pat)
+    }
 }
 
 /// Whether `query` asks for `name` by the word of its part shape ([`PARTS`]):
 /// "kernel documentation" asks for `linux-docs`, "32-bit mesa" for `lib32-mesa`.
 pub fn asks_for_part(name: &str, query: &str) -> bool {
     let q = query.to_lowercase();
-    PARTS.iter().any(|(pat, word)| {
-        let shaped = if pat.starts_with('-') {
-            name.ends_with(pat)
-        } else {
-            name.starts_with(pat)
-        };
-        shaped && q.contains(word)
-    })
+    PARTS
+        .iter()
+        .any(|(pat, word)| has_shape(name, pat) && q.contains(word))
 }
 
 /// Words of a description that say the package is (also) something people run.
